@@ -1,0 +1,1 @@
+"""Agents: the policies that rank slates, and their training."""

@@ -1,0 +1,1 @@
+"""The simulated world: users, clicks, candidates and the Gymnasium environments."""

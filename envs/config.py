@@ -1,0 +1,270 @@
+"""Typed configuration of the simulated world, and its named presets.
+
+One `WorldConfig` describes everything the environment simulates: which catalog, how
+candidates are generated, how users behave, how they click, and what is rewarded. It is
+loaded from TOML/YAML (`load_world_config`), overridden with dotted keys
+(`with_overrides(config, {"clicks.model": "pbm"})`), and the common knobs are also plain
+keyword arguments of `gymnasium.make` (see `world_config_from_kwargs`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from ifr_sim.config import (
+    ConfigError,
+    check,
+    from_dict,
+    help_field,
+    nested_field,
+    read_config_file,
+    with_overrides,
+)
+
+Split = Literal["train", "heldout", "all"]
+
+
+@dataclass(frozen=True)
+class CatalogConfig:
+    """Which items exist."""
+
+    source: str = help_field(
+        "movielens",
+        "'movielens' (MovieLens-100k), 'synthetic' (generated shop catalog), or a path to "
+        "a CSV/Parquet/JSONL catalog file",
+    )
+    size: int = help_field(10_000, "number of items of the synthetic catalog (10..1,000,000)")
+    seed: int = help_field(0, "seed of the synthetic catalog (the world, not the episodes)")
+    domain: Literal["movies", "shop", "generic"] = help_field(
+        "generic", "vocabulary for a catalog file: movies, shop or generic"
+    )
+
+    def __post_init__(self) -> None:
+        check(10 <= self.size <= 1_000_000, "catalog.size", self.size, "use 10..1,000,000")
+        check(bool(self.source), "catalog.source", self.source, "name 'movielens', "
+              "'synthetic' or a catalog file path")
+
+
+@dataclass(frozen=True)
+class CandidateConfig:
+    """How the N candidates of a session are retrieved (before the agent ranks them)."""
+
+    matching_share: float = help_field(
+        0.3, "share of candidates drawn from items that satisfy the intent's hard constraints"
+    )
+    popular_share: float = help_field(0.2, "share drawn from the most popular items")
+    popular_pool: float = help_field(0.1, "fraction of the catalog counted as 'popular'")
+
+    def __post_init__(self) -> None:
+        for name in ("matching_share", "popular_share"):
+            value = getattr(self, name)
+            check(0.0 <= value <= 1.0, f"candidates.{name}", value, "use a share in [0, 1]")
+        check(self.matching_share + self.popular_share <= 1.0, "candidates.popular_share",
+              self.popular_share, "matching_share + popular_share must be at most 1")
+        check(0.0 < self.popular_pool <= 1.0, "candidates.popular_pool", self.popular_pool,
+              "use a fraction in (0, 1]")
+
+
+@dataclass(frozen=True)
+class UserConfig:
+    """Who the users are and how their session evolves."""
+
+    taste_dim: int = help_field(16, "dimension of the latent taste factors")
+    taste_noise: float = help_field(
+        0.1, "std of noise added to a real user's taste factors when simulating them"
+    )
+    heldout_share: float = help_field(0.2, "share of user profiles kept for held-out evaluation")
+    warm_share: float = help_field(0.5, "share of sessions by warm users (with a click history)")
+    warm_history: int = help_field(5, "clicked items a warm user starts the session with")
+    patience: tuple[float, float] = help_field(
+        (2.0, 5.0), "initial patience drawn uniformly from [low, high] (in turns)"
+    )
+    click_refund: float = help_field(
+        0.75, "patience regained on a turn with at least one click (each turn costs 1)"
+    )
+    fatigue: float = help_field(
+        0.05, "attractiveness shrinks by this factor per turn already played"
+    )
+    refine_probability: float = help_field(
+        0.5, "chance that a user who clicked nothing refines the instruction next turn"
+    )
+    max_refinements: int = help_field(2, "refinements a user makes at most per session")
+    drift: float = help_field(0.1, "how far the taste moves toward a clicked item (0 = none)")
+    intent_temperature: float = help_field(
+        1.0, "temperature of the favourite-genre choice for the intent (lower = more loyal)"
+    )
+
+    def __post_init__(self) -> None:
+        check(self.taste_dim >= 1, "users.taste_dim", self.taste_dim, "use at least 1")
+        check(self.taste_noise >= 0, "users.taste_noise", self.taste_noise, "use >= 0")
+        for name in ("heldout_share", "warm_share", "refine_probability", "drift", "fatigue"):
+            value = getattr(self, name)
+            check(0.0 <= value <= 1.0, f"users.{name}", value, "use a probability in [0, 1]")
+        check(0.0 < self.heldout_share < 1.0, "users.heldout_share", self.heldout_share,
+              "use a share strictly between 0 and 1")
+        low, high = self.patience
+        check(0 < low <= high, "users.patience", self.patience, "use [low, high] with 0 < low <= high")
+        check(self.click_refund >= 0, "users.click_refund", self.click_refund, "use >= 0")
+        check(self.warm_history >= 0, "users.warm_history", self.warm_history, "use >= 0")
+        check(self.max_refinements >= 0, "users.max_refinements", self.max_refinements, "use >= 0")
+        check(self.intent_temperature > 0, "users.intent_temperature", self.intent_temperature,
+              "use a temperature > 0")
+
+
+@dataclass(frozen=True)
+class AttractivenessConfig:
+    """How much each factor makes an item attractive to a user (a logistic model)."""
+
+    intent: float = help_field(4.0, "weight of the graded intent match in [0, 1]")
+    mismatch: float = help_field(2.0, "penalty for breaking a hard constraint of the intent")
+    taste: float = help_field(1.0, "weight of the user's latent taste (z-scored over the catalog)")
+    quality: float = help_field(1.0, "weight of item quality (centred at 0.5)")
+    novelty: float = help_field(0.5, "bonus for an item not yet shown in this session")
+    bias: float = help_field(-4.0, "intercept: sets the base click rate")
+
+
+@dataclass(frozen=True)
+class ClickConfig:
+    """Which click model turns attractiveness into clicks."""
+
+    model: Literal["cascade", "pbm", "dcm", "mnl"] = help_field(
+        "dcm", "click model: cascade, pbm (position-based), dcm (dependent click), mnl (logit)"
+    )
+    pbm_eta: float = help_field(1.0, "PBM examination of position k is 1/(k+1)^eta")
+    dcm_continuation: float = help_field(0.5, "DCM: chance to keep scanning after a click")
+    mnl_no_click_weight: float = help_field(1.0, "MNL: weight of the no-click option")
+
+    def __post_init__(self) -> None:
+        check(self.pbm_eta >= 0, "clicks.pbm_eta", self.pbm_eta, "use >= 0")
+        check(0 <= self.dcm_continuation <= 1, "clicks.dcm_continuation", self.dcm_continuation,
+              "use a probability in [0, 1]")
+        check(self.mnl_no_click_weight > 0, "clicks.mnl_no_click_weight",
+              self.mnl_no_click_weight, "use a weight > 0")
+
+
+@dataclass(frozen=True)
+class RewardConfig:
+    """What a turn is worth: reward is a plain function of the user's responses."""
+
+    click: float = help_field(1.0, "reward per click")
+    intent_bonus: float = help_field(
+        0.0, "extra reward per clicked item that satisfies the intent's hard constraints"
+    )
+
+
+@dataclass(frozen=True)
+class WorldConfig:
+    """The whole simulated world."""
+
+    catalog: CatalogConfig = nested_field(CatalogConfig, "which items exist")
+    num_candidates: int = help_field(100, "N: candidates shown to the agent per session")
+    slate_size: int = help_field(10, "K: items the agent recommends per turn")
+    history_length: int = help_field(10, "H: most recent clicked items in the observation")
+    instruction_bytes: int = help_field(
+        256, "L: UTF-8 bytes of the instruction in the observation (longer text is cut)"
+    )
+    split: Split = help_field(
+        "train", "which users and instruction templates: train, heldout, or all"
+    )
+    specificity: float = help_field(
+        0.5, "how often intents have several parts (0 = always vague, 1 = mostly specific)"
+    )
+    intent_bank_size: int = help_field(
+        1024, "distinct intents pre-sampled per world (users pick among them by taste)"
+    )
+    candidates: CandidateConfig = nested_field(CandidateConfig, "candidate generation")
+    users: UserConfig = nested_field(UserConfig, "user population and dynamics")
+    attractiveness: AttractivenessConfig = nested_field(
+        AttractivenessConfig, "what makes an item attractive"
+    )
+    clicks: ClickConfig = nested_field(ClickConfig, "click model")
+    reward: RewardConfig = nested_field(RewardConfig, "reward")
+
+    def __post_init__(self) -> None:
+        check(self.num_candidates >= 2, "num_candidates", self.num_candidates, "use at least 2")
+        check(1 <= self.slate_size <= self.num_candidates, "slate_size", self.slate_size,
+              f"use 1..num_candidates ({self.num_candidates})")
+        check(self.history_length >= 1, "history_length", self.history_length, "use at least 1")
+        check(self.instruction_bytes >= 16, "instruction_bytes", self.instruction_bytes,
+              "use at least 16")
+        check(0 <= self.specificity <= 1, "specificity", self.specificity, "use [0, 1]")
+        check(self.intent_bank_size >= 1, "intent_bank_size", self.intent_bank_size,
+              "use at least 1")
+        if self.catalog.source == "synthetic":
+            check(self.num_candidates <= self.catalog.size, "num_candidates",
+                  self.num_candidates, f"use at most catalog.size ({self.catalog.size})")
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "movielens": {},
+    "synthetic-shop": {"catalog": {"source": "synthetic", "size": 10_000}},
+}
+"""Named worlds: overrides applied to the `WorldConfig` defaults."""
+
+MAKE_KWARGS: dict[str, str] = {
+    "num_candidates": "num_candidates",
+    "slate_size": "slate_size",
+    "catalog_size": "catalog.size",
+    "catalog": "catalog.source",
+    "click_model": "clicks.model",
+    "split": "split",
+    "history_length": "history_length",
+}
+"""Plain keyword arguments of `gymnasium.make` and the config keys they set."""
+
+
+def preset_config(name: str) -> WorldConfig:
+    """The `WorldConfig` of a named preset."""
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+    return from_dict(WorldConfig, PRESETS[name])
+
+
+def load_world_config(path: str | Path) -> WorldConfig:
+    """Read a `WorldConfig` from a TOML/YAML file; a top-level `preset` key picks the base."""
+    data = read_config_file(path)
+    world = data.get("world", data)
+    base = preset_config(world.pop("preset", "movielens"))
+    return with_overrides(base, _flatten(world))
+
+
+def world_config_from_kwargs(
+    preset: str = "movielens",
+    config: WorldConfig | str | Path | None = None,
+    **kwargs: Any,
+) -> WorldConfig:
+    """Resolve `gymnasium.make` arguments into one validated `WorldConfig`.
+
+    Precedence: the preset, then `config` (an object or a file), then the plain keyword
+    arguments listed in `MAKE_KWARGS`.
+    """
+    if isinstance(config, WorldConfig):
+        base = config
+    elif config is not None:
+        base = load_world_config(config)
+    else:
+        base = preset_config(preset)
+    unknown = sorted(set(kwargs) - set(MAKE_KWARGS))
+    if unknown:
+        raise ConfigError(
+            f"unknown keyword argument {unknown[0]!r}; use one of {sorted(MAKE_KWARGS)} "
+            "or pass config=WorldConfig(...)"
+        )
+    overrides = {MAKE_KWARGS[k]: v for k, v in kwargs.items()}
+    if "catalog.size" in overrides and "catalog.source" not in overrides:
+        overrides["catalog.source"] = "synthetic" if base.catalog.source == "movielens" else (
+            base.catalog.source
+        )
+    return with_overrides(base, overrides) if overrides else base
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat

@@ -1,0 +1,84 @@
+"""Typed world config: files, overrides, and errors that say how to fix the value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ifr_sim.config import ConfigError, field_help, with_overrides
+from ifr_sim.envs.config import (
+    WorldConfig,
+    load_world_config,
+    preset_config,
+    world_config_from_kwargs,
+)
+
+
+def test_presets() -> None:
+    assert preset_config("movielens").catalog.source == "movielens"
+    shop = preset_config("synthetic-shop")
+    assert shop.catalog.source == "synthetic" and shop.catalog.size == 10_000
+    with pytest.raises(ConfigError, match="choose one of"):
+        preset_config("nope")
+
+
+def test_toml_and_yaml_files(tmp_path: Path) -> None:
+    toml = tmp_path / "world.toml"
+    toml.write_text('preset = "synthetic-shop"\nslate_size = 5\n[clicks]\nmodel = "pbm"\n')
+    yaml = tmp_path / "world.yaml"
+    yaml.write_text("slate_size: 5\nclicks:\n  model: pbm\nusers:\n  patience: [1.0, 2.0]\n")
+    from_toml, from_yaml = load_world_config(toml), load_world_config(yaml)
+    assert from_toml.catalog.source == "synthetic" and from_toml.clicks.model == "pbm"
+    assert from_yaml.slate_size == 5 and from_yaml.users.patience == (1.0, 2.0)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"slate_sise": 3}, "unknown config key 'slate_sise'"),
+        ({"clicks.modle": "pbm"}, "unknown config key 'clicks.modle'"),
+        ({"slate_size": "ten"}, "slate_size must be a whole number"),
+        ({"slate_size": 200}, r"slate_size=200 is invalid: use 1..num_candidates \(100\)"),
+        ({"num_candidates": -5}, "num_candidates=-5 is invalid"),
+        ({"users.refine_probability": 1.5}, r"users.refine_probability=1.5 is invalid: use a probability in \[0, 1\]"),
+        ({"clicks.model": "ubm"}, r"choose one of \['cascade', 'pbm', 'dcm', 'mnl'\]"),
+        ({"users.patience": [3.0, 1.0]}, "low <= high"),
+    ],
+)
+def test_bad_values_name_key_value_and_what_is_allowed(overrides: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        with_overrides(WorldConfig(), overrides)
+
+
+def test_cli_style_overrides_parse_values() -> None:
+    config = with_overrides(WorldConfig(), ["clicks.model=pbm", "slate_size=4", "users.drift=0.0"])
+    assert (config.clicks.model, config.slate_size, config.users.drift) == ("pbm", 4, 0.0)
+    with pytest.raises(ConfigError, match="section.key=value"):
+        with_overrides(WorldConfig(), ["slate_size"])
+
+
+def test_bad_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_world_config(tmp_path / "missing.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("slate_size = = 3")
+    with pytest.raises(ConfigError, match="not valid"):
+        load_world_config(broken)
+    wrong = tmp_path / "world.json"
+    wrong.write_text("{}")
+    with pytest.raises(ConfigError, match="toml"):
+        load_world_config(wrong)
+
+
+def test_make_kwargs_precedence() -> None:
+    config = world_config_from_kwargs("synthetic-shop", None, slate_size=3, click_model="cascade")
+    assert (config.catalog.source, config.slate_size, config.clicks.model) == (
+        "synthetic", 3, "cascade")
+    assert world_config_from_kwargs(catalog_size=500).catalog.source == "synthetic"
+
+
+def test_every_field_has_help() -> None:
+    helps = field_help(WorldConfig)
+    assert "clicks.model" in helps and "users.patience" in helps
+    assert all(helps.values()), [k for k, v in helps.items() if not v]
