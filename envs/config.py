@@ -105,7 +105,8 @@ class UserConfig:
         check(0.0 < self.heldout_share < 1.0, "users.heldout_share", self.heldout_share,
               "use a share strictly between 0 and 1")
         low, high = self.patience
-        check(0 < low <= high, "users.patience", self.patience, "use [low, high] with 0 < low <= high")
+        check(0 < low <= high, "users.patience", self.patience,
+              "use [low, high] with 0 < low <= high")
         check(self.click_refund >= 0, "users.click_refund", self.click_refund, "use >= 0")
         check(self.warm_history >= 0, "users.warm_history", self.warm_history, "use >= 0")
         check(self.max_refinements >= 0, "users.max_refinements", self.max_refinements, "use >= 0")

@@ -10,13 +10,13 @@ key, the value and what is allowed, so nothing starts on a typo.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 import types
 import typing
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
+import tomllib
 import yaml
 
 T = TypeVar("T")
@@ -160,7 +160,8 @@ def _coerce(hint: Any, value: Any, key: str) -> Any:
         if item_type is None and len(args) != len(value):
             raise ConfigError(f"{key} must have {len(args)} entries, got {len(value)}")
         types_ = [item_type] * len(value) if item_type is not None else list(args)
-        return tuple(_coerce(t, v, f"{key}[{i}]") for i, (t, v) in enumerate(zip(types_, value)))
+        pairs = enumerate(zip(types_, value, strict=True))
+        return tuple(_coerce(t, v, f"{key}[{i}]") for i, (t, v) in pairs)
     if hint is type(None):
         if value is not None:
             raise ConfigError(f"{key} must be empty (None), got {value!r}")

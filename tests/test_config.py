@@ -41,7 +41,10 @@ def test_toml_and_yaml_files(tmp_path: Path) -> None:
         ({"slate_size": "ten"}, "slate_size must be a whole number"),
         ({"slate_size": 200}, r"slate_size=200 is invalid: use 1..num_candidates \(100\)"),
         ({"num_candidates": -5}, "num_candidates=-5 is invalid"),
-        ({"users.refine_probability": 1.5}, r"users.refine_probability=1.5 is invalid: use a probability in \[0, 1\]"),
+        (
+            {"users.refine_probability": 1.5},
+            r"users.refine_probability=1.5 is invalid: use a probability in \[0, 1\]",
+        ),
         ({"clicks.model": "ubm"}, r"choose one of \['cascade', 'pbm', 'dcm', 'mnl'\]"),
         ({"users.patience": [3.0, 1.0]}, "low <= high"),
     ],
@@ -54,7 +57,7 @@ def test_bad_values_name_key_value_and_what_is_allowed(overrides: dict, message:
 def test_cli_style_overrides_parse_values() -> None:
     config = with_overrides(WorldConfig(), ["clicks.model=pbm", "slate_size=4", "users.drift=0.0"])
     assert (config.clicks.model, config.slate_size, config.users.drift) == ("pbm", 4, 0.0)
-    with pytest.raises(ConfigError, match="section.key=value"):
+    with pytest.raises(ConfigError, match=r"section\.key=value"):
         with_overrides(WorldConfig(), ["slate_size"])
 
 
