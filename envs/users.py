@@ -1,0 +1,131 @@
+"""The user population: latent tastes, favourite categories and click histories.
+
+A *profile* is a base user (a real MovieLens rater, or a generated shopper). Each session
+samples a profile from the split (train or held-out profiles), perturbs its taste with
+noise, and may start warm (with items the profile really liked) or cold (no history).
+All per-session quantities are arrays over a batch of users, so the single env and the
+vector env share one code path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ifr_sim.catalog import Catalog
+from ifr_sim.envs.config import Split, UserConfig
+from ifr_sim.envs.taste import fit_ratings
+
+LIKED_PER_PROFILE = 50
+"""Liked items kept per profile; warm histories are drawn from them."""
+
+SYNTHETIC_PROFILES = 1000
+"""Profiles generated for catalogs without ratings."""
+
+
+@dataclass(frozen=True)
+class UserPopulation:
+    """Everything about users that is fixed for a world.
+
+    Attributes:
+        taste: (P, d) taste factors of the profiles.
+        item_factors: (n, d) item factors in the same space.
+        taste_mean, taste_cov: mean (d,) and covariance (d, d) of the item factors, to
+            z-score a user's taste over the whole catalog without touching every item.
+        affinity: (P, C) z-scored liking of each category (drives the intent's genre).
+        liked: (P, LIKED_PER_PROFILE) items each profile liked, -1 padded.
+        heldout: (P,) bool, profiles kept for held-out evaluation.
+    """
+
+    taste: np.ndarray
+    item_factors: np.ndarray
+    taste_mean: np.ndarray
+    taste_cov: np.ndarray
+    affinity: np.ndarray
+    liked: np.ndarray
+    heldout: np.ndarray
+
+    def profiles(self, split: Split) -> np.ndarray:
+        """Indices of the profiles a session of `split` may draw."""
+        if split == "all":
+            return np.arange(len(self.taste))
+        return np.flatnonzero(self.heldout == (split == "heldout"))
+
+    def taste_scores(self, taste: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """Z-scored taste of users (B, d) for items (B, N), relative to the whole catalog."""
+        raw = np.einsum("bd,bnd->bn", taste, self.item_factors[items])
+        centre = taste @ self.taste_mean
+        scale = np.sqrt(np.einsum("bd,de,be->b", taste, self.taste_cov, taste)) + 1e-8
+        return ((raw - centre[:, None]) / scale[:, None]).astype(np.float32)
+
+
+def build_population(catalog: Catalog, config: UserConfig, seed: int = 0) -> UserPopulation:
+    """Calibrate profiles on the catalog's ratings when it has them, else generate them."""
+    rng = np.random.default_rng(seed)
+    if catalog.ratings is not None:
+        fit = fit_ratings(catalog.ratings, len(catalog), dim=config.taste_dim, seed=seed)
+        taste, item_factors = fit.user, fit.item
+        liked = _rated_liked(catalog, rng)
+    else:
+        item_factors = _generated_item_factors(catalog, config.taste_dim, rng)
+        taste = rng.normal(0.0, 1.0, (SYNTHETIC_PROFILES, config.taste_dim)).astype(np.float32)
+        liked = _top_taste_items(taste, item_factors, rng)
+    taste_mean = item_factors.mean(axis=0)
+    taste_cov = np.cov(item_factors, rowvar=False).reshape(config.taste_dim, config.taste_dim)
+    population = UserPopulation(
+        taste=taste,
+        item_factors=item_factors,
+        taste_mean=taste_mean,
+        taste_cov=taste_cov,
+        affinity=np.zeros((len(taste), catalog.num_categories), np.float32),
+        liked=liked,
+        heldout=rng.permutation(len(taste)) < round(config.heldout_share * len(taste)),
+    )
+    return _with_affinity(population, catalog)
+
+
+def _with_affinity(population: UserPopulation, catalog: Catalog) -> UserPopulation:
+    """Category affinity = z-scored taste for the category's mean item factor."""
+    counts = catalog.categories.sum(axis=0)
+    sums = catalog.categories.T.astype(np.float32) @ population.item_factors
+    centroids = sums / np.maximum(counts, 1)[:, None]
+    taste = population.taste
+    raw = taste @ centroids.T - (taste @ population.taste_mean)[:, None]
+    scale = np.sqrt(np.einsum("pd,de,pe->p", taste, population.taste_cov, taste)) + 1e-8
+    affinity = raw / scale[:, None]
+    affinity[:, counts == 0] = -np.inf
+    return UserPopulation(**{**population.__dict__, "affinity": affinity.astype(np.float32)})
+
+
+def _rated_liked(catalog: Catalog, rng: np.random.Generator) -> np.ndarray:
+    """Up to LIKED_PER_PROFILE items each real user rated 4 or more."""
+    ratings = catalog.ratings
+    assert ratings is not None
+    liked = np.full((ratings.num_users, LIKED_PER_PROFILE), -1, np.int64)
+    keep = ratings.rating >= 4
+    users, items = ratings.user[keep], ratings.item[keep]
+    order = np.lexsort((rng.random(len(users)), users))
+    users, items = users[order], items[order]
+    starts = np.searchsorted(users, np.arange(ratings.num_users))
+    rank = np.arange(len(users)) - starts[users]
+    first = rank < LIKED_PER_PROFILE
+    liked[users[first], rank[first]] = items[first]
+    return liked
+
+
+def _generated_item_factors(catalog: Catalog, dim: int, rng: np.random.Generator) -> np.ndarray:
+    """Items of one category share a direction in taste space, plus item-level noise."""
+    directions = rng.normal(0.0, 1.0, (catalog.num_categories, dim))
+    per_item = catalog.categories.astype(np.float32) @ directions
+    noise = rng.normal(0.0, 0.7, (len(catalog), dim))
+    return (per_item + noise).astype(np.float32)
+
+
+def _top_taste_items(taste: np.ndarray, item_factors: np.ndarray, rng: np.random.Generator,
+                     pool: int = 400) -> np.ndarray:
+    """For each profile, its favourites among a random sample of the catalog."""
+    sample = rng.integers(0, len(item_factors), (len(taste), pool))
+    scores = np.einsum("pd,pnd->pn", taste, item_factors[sample])
+    best = np.argsort(-scores, axis=1)[:, :LIKED_PER_PROFILE]
+    return np.take_along_axis(sample, best, axis=1)
