@@ -52,7 +52,7 @@ class CandidateConfig:
     """How the N candidates of a session are retrieved (before the agent ranks them)."""
 
     matching_share: float = help_field(
-        0.3, "share of candidates drawn from items that satisfy the intent's hard constraints"
+        0.2, "share of candidates drawn from items that satisfy the intent's hard constraints"
     )
     popular_share: float = help_field(0.2, "share drawn from the most popular items")
     popular_pool: float = help_field(0.1, "fraction of the catalog counted as 'popular'")
@@ -121,9 +121,9 @@ class AttractivenessConfig:
     intent: float = help_field(4.0, "weight of the graded intent match in [0, 1]")
     mismatch: float = help_field(2.0, "penalty for breaking a hard constraint of the intent")
     taste: float = help_field(1.0, "weight of the user's latent taste (z-scored over the catalog)")
-    quality: float = help_field(1.0, "weight of item quality (centred at 0.5)")
+    quality: float = help_field(1.5, "weight of item quality (centred at 0.5)")
     novelty: float = help_field(0.5, "bonus for an item not yet shown in this session")
-    bias: float = help_field(-4.0, "intercept: sets the base click rate")
+    bias: float = help_field(-5.5, "intercept: sets the base click rate")
 
 
 @dataclass(frozen=True)

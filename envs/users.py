@@ -52,9 +52,13 @@ class UserPopulation:
             return np.arange(len(self.taste))
         return np.flatnonzero(self.heldout == (split == "heldout"))
 
-    def taste_scores(self, taste: np.ndarray, items: np.ndarray) -> np.ndarray:
-        """Z-scored taste of users (B, d) for items (B, N), relative to the whole catalog."""
-        raw = np.einsum("bd,bnd->bn", taste, self.item_factors[items])
+    def taste_scores(self, taste: np.ndarray, factors: np.ndarray) -> np.ndarray:
+        """Z-scored taste of users (B, d) for items with factors (B, N, d).
+
+        Relative to the whole catalog, so "+1" means "one standard deviation above this
+        user's average item", whatever the catalog.
+        """
+        raw = np.einsum("bd,bnd->bn", taste, factors)
         centre = taste @ self.taste_mean
         scale = np.sqrt(np.einsum("bd,de,be->b", taste, self.taste_cov, taste)) + 1e-8
         return ((raw - centre[:, None]) / scale[:, None]).astype(np.float32)

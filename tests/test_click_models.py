@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+
 from ifr_sim.envs.click_models import (
     CLICK_MODELS,
     CascadeClickModel,

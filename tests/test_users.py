@@ -56,7 +56,7 @@ def test_affinity_tracks_genre_taste(movielens) -> None:
     # over that genre's items, computed the slow way.
     user = 5
     scores = population.taste_scores(population.taste[user][None],
-                                     np.arange(len(movielens))[None])[0]
+                                     population.item_factors[None])[0]
     slow = np.array([scores[movielens.categories[:, c]].mean()
                      for c in range(movielens.num_categories)])
     assert np.corrcoef(slow, population.affinity[user])[0, 1] > 0.99
@@ -65,8 +65,8 @@ def test_affinity_tracks_genre_taste(movielens) -> None:
 def test_taste_scores_are_z_scores_over_the_catalog(movielens) -> None:
     population = build_population(movielens, UserConfig())
     taste = population.taste[:3]
-    items = np.tile(np.arange(len(movielens)), (3, 1))
-    z = population.taste_scores(taste, items)
+    factors = np.broadcast_to(population.item_factors, (3, *population.item_factors.shape))
+    z = population.taste_scores(taste, factors)
     assert np.allclose(z.mean(axis=1), 0, atol=1e-3)
     assert np.allclose(z.std(axis=1), 1, atol=1e-2)
 

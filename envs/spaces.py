@@ -1,0 +1,62 @@
+"""Observation and action spaces shared by the single and the vector environment."""
+
+from __future__ import annotations
+
+import numpy as np
+from gymnasium import spaces
+
+from ifr_sim.envs.config import WorldConfig
+
+MAX_TURN = 10_000
+"""Upper bound of the `turn` observation (sessions are far shorter in practice)."""
+
+
+def observation_space(config: WorldConfig, num_items: int) -> spaces.Dict:
+    """The agent's view of one user: SB3-compatible (no Text space, no nesting)."""
+    n, h = config.num_candidates, config.history_length
+    return spaces.Dict(
+        {
+            "instruction": spaces.Box(0, 255, (config.instruction_bytes,), np.uint8),
+            "candidates": spaces.Box(0, num_items - 1, (n,), np.int64),
+            "history": spaces.Box(-1, num_items - 1, (h,), np.int64),
+            "shown": spaces.MultiBinary(n),
+            "turn": spaces.Box(0, MAX_TURN, (1,), np.int64),
+        }
+    )
+
+
+def action_space(config: WorldConfig) -> spaces.MultiDiscrete:
+    """K candidate positions, best first."""
+    return spaces.MultiDiscrete(np.full(config.slate_size, config.num_candidates, np.int64))
+
+
+def decode_instruction(instruction: np.ndarray) -> str:
+    """The instruction text from its zero-padded UTF-8 bytes (any float or int dtype)."""
+    data = np.asarray(instruction).astype(np.uint8).tobytes()
+    return data.rstrip(b"\x00").decode("utf-8", errors="replace")
+
+
+def check_slates(action: object, shape: tuple[int, ...], num_candidates: int) -> np.ndarray:
+    """Validate an action of the expected `shape` and return it as int64 (B, K).
+
+    Raises:
+        ValueError: wrong shape, a non-integer dtype, or an index outside [0, N).
+    """
+    slates = np.asarray(action)
+    if slates.shape != shape:
+        raise ValueError(
+            f"action must have shape {shape} (candidate positions, best first), "
+            f"got shape {slates.shape}"
+        )
+    if not np.issubdtype(slates.dtype, np.integer):
+        raise ValueError(
+            f"action must hold integer candidate positions, got dtype {slates.dtype}; "
+            "cast with .astype(np.int64)"
+        )
+    bad = (slates < 0) | (slates >= num_candidates)
+    if bad.any():
+        raise ValueError(
+            f"action holds candidate positions {slates[bad][:5].tolist()} outside "
+            f"[0, {num_candidates - 1}] (num_candidates={num_candidates})"
+        )
+    return slates.astype(np.int64).reshape(-1, shape[-1])

@@ -1,0 +1,131 @@
+"""The `ifr-sim` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import gymnasium as gym
+
+from ifr_sim.config import ConfigError, field_help, with_overrides
+from ifr_sim.envs.config import PRESETS, WorldConfig, load_world_config, preset_config
+from ifr_sim.registration import ENV_ID
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `ifr-sim` console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except (ConfigError, ValueError, FileNotFoundError) as error:
+        print(f"ifr-sim {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ifr-sim",
+        description="Simulate instruction-following recommendation with simulated users.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    simulate = commands.add_parser(
+        "simulate", help="run episodes with a policy, print a summary, write the episodes"
+    )
+    add_world_options(simulate)
+    simulate.add_argument("--policy", default="random", help="agent name (default: random)")
+    simulate.add_argument("--episodes", type=int, default=100, help="episodes to run")
+    simulate.add_argument("--seed", type=int, default=0, help="seed of users, clicks and policy")
+    simulate.add_argument(
+        "--output",
+        type=Path,
+        default=Path("runs/episodes.jsonl"),
+        help="JSONL file for the episodes (default: runs/episodes.jsonl)",
+    )
+    simulate.set_defaults(run=_simulate)
+
+    bench = commands.add_parser("bench", help="benchmarks that print figures")
+    bench.add_argument("what", choices=["env"], help="env: environment steps per second")
+    bench.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
+    bench.set_defaults(run=_bench)
+
+    config = commands.add_parser("config", help="print the world config keys with their help")
+    config.set_defaults(run=_print_config_help)
+    return parser
+
+
+def add_world_options(parser: argparse.ArgumentParser) -> None:
+    """The world options every command that builds an environment shares."""
+    group = parser.add_argument_group("world")
+    group.add_argument(
+        "--preset",
+        default="movielens",
+        choices=sorted(PRESETS),
+        help="named world (default: movielens)",
+    )
+    group.add_argument("--config", type=Path, help="TOML/YAML world config file")
+    group.add_argument(
+        "--catalog", help="catalog: movielens, synthetic or a CSV/Parquet/JSONL path"
+    )
+    group.add_argument("--num-candidates", type=int, help="N candidates per session")
+    group.add_argument("--slate-size", type=int, help="K items per slate")
+    group.add_argument("--split", choices=["train", "heldout", "all"], help="users and templates")
+    group.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override any config key, e.g. --set clicks.model=pbm (repeatable)",
+    )
+
+
+def world_config(args: argparse.Namespace) -> WorldConfig:
+    """Preset, then config file, then explicit flags, then --set overrides."""
+    config = load_world_config(args.config) if args.config else preset_config(args.preset)
+    flags = {
+        "catalog.source": args.catalog,
+        "num_candidates": args.num_candidates,
+        "slate_size": args.slate_size,
+        "split": args.split,
+    }
+    config = with_overrides(config, {k: v for k, v in flags.items() if v is not None})
+    return with_overrides(config, args.set)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from ifr_sim.agents.registry import make_agent
+    from ifr_sim.simulation import run_episodes, summarise, write_episodes
+
+    if args.episodes < 1:
+        raise ConfigError(f"--episodes={args.episodes} is invalid: use at least 1")
+    env = gym.make(ENV_ID, config=world_config(args))
+    agent = make_agent(args.policy, env.unwrapped.world)  # type: ignore[attr-defined]
+    episodes = run_episodes(env, agent, args.episodes, args.seed)
+    write_episodes(episodes, args.output)
+    summary = summarise(episodes)
+    print(f"policy={args.policy} episodes={args.episodes} seed={args.seed}")
+    print(f"{'metric':<16}{'mean':>10}{'95% CI':>12}")
+    for name, (mean, half) in summary.items():
+        print(f"{name:<16}{mean:>10.4f}{'± ' + format(half, '.4f'):>12}")
+    print(f"episodes written to {args.output}")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from ifr_sim.envs.benchmark import run_env_benchmark
+
+    run_env_benchmark(seconds=args.seconds)
+    return 0
+
+
+def _print_config_help(args: argparse.Namespace) -> int:
+    for key, text in field_help(WorldConfig).items():
+        print(f"{key:<32} {text}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

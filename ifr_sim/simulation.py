@@ -1,0 +1,102 @@
+"""Running episodes of the environment with an agent, and summarising them."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from ifr_sim.agents.base import Agent
+from ifr_sim.metrics import mean_ci95
+
+
+@dataclass
+class Turn:
+    """One turn as a person would read it (external item ids)."""
+
+    instruction: str
+    slate: list[str]
+    clicks: list[bool]
+    reward: float
+
+
+@dataclass
+class Episode:
+    """One session: who, what they asked, and every turn."""
+
+    episode: int
+    profile: int
+    turns: list[Turn] = field(default_factory=list)
+
+    @property
+    def reward(self) -> float:
+        return sum(t.reward for t in self.turns)
+
+    @property
+    def clicks(self) -> int:
+        return sum(sum(t.clicks) for t in self.turns)
+
+    @property
+    def shown(self) -> int:
+        return sum(sum(item != "" for item in t.slate) for t in self.turns)
+
+
+def run_episodes(env: gym.Env, agent: Agent, episodes: int, seed: int) -> list[Episode]:
+    """Play `episodes` sessions; the env is seeded once, the agent from the same seed."""
+    rng = np.random.default_rng([seed, 1])
+    catalog_ids = env.unwrapped.world.catalog.ids  # type: ignore[attr-defined]
+    records = []
+    obs, info = env.reset(seed=seed)
+    for number in range(episodes):
+        if number:
+            obs, info = env.reset()
+        record = Episode(episode=number, profile=int(info["profile"]))
+        done = False
+        while not done:
+            instruction = info["instruction"]
+            batch_obs = {key: value[None] for key, value in obs.items()}
+            batch_info = {"oracle_slate": info["oracle_slate"][None]}
+            slate = agent.act(batch_obs, batch_info, rng)[0]
+            obs, reward, terminated, truncated, info = env.step(slate)
+            items = info["slate_items"]
+            record.turns.append(
+                Turn(
+                    instruction=instruction,
+                    slate=[str(catalog_ids[i]) if i >= 0 else "" for i in items],
+                    clicks=[bool(c) for c in info["clicks"]],
+                    reward=float(reward),
+                )
+            )
+            done = terminated or truncated
+        records.append(record)
+    return records
+
+
+def summarise(episodes: Iterable[Episode]) -> dict[str, tuple[float, float]]:
+    """Mean and 95% CI of reward per episode, CTR and session length."""
+    episodes = list(episodes)
+    ctr = [e.clicks / max(e.shown, 1) for e in episodes]
+    return {
+        "reward": mean_ci95([e.reward for e in episodes]),
+        "ctr": mean_ci95(ctr),
+        "session_length": mean_ci95([len(e.turns) for e in episodes]),
+    }
+
+
+def write_episodes(episodes: Iterable[Episode], path: Path) -> None:
+    """Write one JSON object per episode, atomically (a crash never leaves half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        for episode in episodes:
+            data: dict[str, Any] = asdict(episode)
+            data["reward"] = episode.reward
+            out.write(json.dumps(data) + "\n")
+    os.replace(temp, path)
