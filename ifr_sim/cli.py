@@ -47,6 +47,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     simulate.set_defaults(run=_simulate)
 
+    evaluate = commands.add_parser(
+        "evaluate", help="evaluate an agent on fresh sessions: reward, CTR, NDCG, HR, MRR, ..."
+    )
+    add_world_options(evaluate)
+    evaluate.add_argument("--agent", default="random", help="agent name (default: random)")
+    evaluate.add_argument("--episodes", type=int, default=500, help="sessions (one per user)")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of users, clicks and agent")
+    evaluate.add_argument("--json", type=Path, help="also write the results as one JSON object")
+    evaluate.set_defaults(run=_evaluate, split="heldout")
+
     bench = commands.add_parser("bench", help="benchmarks that print figures")
     bench.add_argument("what", choices=["env"], help="env: environment steps per second")
     bench.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
@@ -111,6 +121,30 @@ def _simulate(args: argparse.Namespace) -> int:
     for name, (mean, half) in summary.items():
         print(f"{name:<16}{mean:>10.4f}{'± ' + format(half, '.4f'):>12}")
     print(f"episodes written to {args.output}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from ifr_sim.agents.registry import make_agent
+    from ifr_sim.envs.world import build_world
+    from ifr_sim.evaluation import METRICS, evaluate
+    from ifr_sim.results import print_results, write_json
+
+    config = world_config(args)
+    world = build_world(config)
+    oracle = evaluate(make_agent("oracle", world), config, args.episodes, args.seed)
+    if args.agent == "oracle":
+        result = oracle
+    else:
+        agent = make_agent(args.agent, world)
+        result = evaluate(agent, config, args.episodes, args.seed, oracle["reward"])
+    if args.agent == "oracle":
+        result["oracle_share"], result["oracle_share_ci95"] = 1.0, 0.0
+    result.update(agent=args.agent, split=config.split, episodes=args.episodes, seed=args.seed)
+    print_results({args.agent: result}, METRICS)
+    if args.json:
+        write_json(result, args.json)
+        print(f"results written to {args.json}")
     return 0
 
 
