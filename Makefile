@@ -21,7 +21,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/ifr-sim simulate --policy random --episodes 100
+	$(BIN)/ifr-sim demo
 
 test: $(STAMP)
 	$(BIN)/ruff check .

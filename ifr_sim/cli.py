@@ -57,6 +57,14 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", type=Path, help="also write the results as one JSON object")
     evaluate.set_defaults(run=_evaluate, split="heldout")
 
+    demo = commands.add_parser(
+        "demo", help="the main job: every agent evaluated on held-out users and templates"
+    )
+    add_world_options(demo)
+    demo.add_argument("--episodes", type=int, default=300, help="sessions per agent")
+    demo.add_argument("--seed", type=int, default=0, help="seed of users, clicks and agents")
+    demo.set_defaults(run=_demo, split="heldout")
+
     bench = commands.add_parser("bench", help="benchmarks that print figures")
     bench.add_argument("what", choices=["env"], help="env: environment steps per second")
     bench.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
@@ -145,6 +153,13 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.json:
         write_json(result, args.json)
         print(f"results written to {args.json}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from ifr_sim.demo import run_demo
+
+    run_demo(world_config(args), args.episodes, args.seed)
     return 0
 
 
