@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ifr_sim.agents.base import Agent, Observation
+from ifr_sim.agents.ranking import candidate_items, rank_candidates
 from ifr_sim.catalog import Catalog
 
 
@@ -29,8 +30,8 @@ class RandomAgent(Agent):
 class PopularityAgent(Agent):
     """The K most popular candidates, ignoring the instruction.
 
-    Candidates shown in an earlier turn go last (scores are in [0, 1], so subtracting
-    the `shown` flag demotes them), so a session does not see the same slate every turn.
+    Candidates shown in an earlier turn go last, so a session does not see the same
+    slate every turn.
     """
 
     name = "popularity"
@@ -42,8 +43,8 @@ class PopularityAgent(Agent):
     def act(
         self, observation: Observation, info: dict[str, Any], rng: np.random.Generator
     ) -> np.ndarray:
-        scores = self.popularity[observation["candidates"].astype(np.int64)]
-        return top_k(scores - observation["shown"], self.slate_size)
+        scores = self.popularity[candidate_items(observation)]
+        return rank_candidates(scores, observation["shown"], self.slate_size)
 
 
 class OracleAgent(Agent):
@@ -56,8 +57,3 @@ class OracleAgent(Agent):
     ) -> np.ndarray:
         return np.asarray(info["oracle_slate"]).reshape(len(observation["candidates"]), -1)
 
-
-def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """(B, K) positions of the k highest scores per row, best first (ties: lower position)."""
-    order = np.argsort(-scores, axis=1, kind="stable")
-    return order[:, :k]

@@ -4,15 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ifr_sim.agents.bandit import LinUCBAgent
 from ifr_sim.agents.base import Agent
 from ifr_sim.agents.baselines import OracleAgent, PopularityAgent, RandomAgent
+from ifr_sim.agents.bm25 import BM25Agent
 from ifr_sim.envs.world import World
+
+
+def _zero_shot(world: World) -> Agent:
+    """The default LLM scorer without fine-tuning (imported lazily: transformers is slow)."""
+    from ifr_sim.agents.scorer_agent import ScorerAgent
+    from ifr_sim.scorer import ScorerConfig, make_scorer
+
+    return ScorerAgent(make_scorer(ScorerConfig(), world.catalog), world.config.slate_size)
+
 
 AGENTS: dict[str, Callable[[World], Agent]] = {
     "random": lambda world: RandomAgent(world.config.slate_size),
     "popularity": lambda world: PopularityAgent(world.catalog, world.config.slate_size),
+    "bm25": lambda world: BM25Agent(world.catalog, world.config.slate_size),
+    "linucb": lambda world: LinUCBAgent(world.catalog, world.config.slate_size),
+    "zero-shot": _zero_shot,
     "oracle": lambda world: OracleAgent(),
 }
+"""Every agent `simulate`, `evaluate` and `demo` accept, in the order tables list them."""
 
 
 def make_agent(name: str, world: World) -> Agent:

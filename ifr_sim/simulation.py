@@ -65,6 +65,9 @@ def run_episodes(env: gym.Env, agent: Agent, episodes: int, seed: int) -> list[E
             batch_info = {"oracle_slate": info["oracle_slate"][None]}
             slate = agent.act(batch_obs, batch_info, rng)[0]
             obs, reward, terminated, truncated, info = env.step(slate)
+            learn = getattr(agent, "learn", None)
+            if learn is not None:  # online learners (the bandit) update from every turn
+                learn(batch_obs, slate[None], info["clicks"][None])
             items = info["slate_items"]
             record.turns.append(
                 Turn(

@@ -78,9 +78,13 @@ def load_movielens(data_dir: str | Path | None = None) -> Catalog:
     genres = genres.drop(columns=[name for name in genres.columns if name in _MISSING])
     categories = genres.to_numpy(dtype=bool)
     names = np.array(genres.columns, dtype=str)
+    quality = np.clip((shrunk - 1.0) / 4.0, 0.0, 1.0).astype(np.float32)
+    popularity = percentile_rank(counts)
     texts = tuple(
-        _describe(title, y, ", ".join(names[row]), avg, int(n))
-        for title, y, row, avg, n in zip(titles, year, categories, average, counts, strict=True)
+        _describe(title, y, ", ".join(names[row]), avg, int(n), q, pop)
+        for title, y, row, avg, n, q, pop in zip(
+            titles, year, categories, average, counts, quality, popularity, strict=True
+        )
     )
     return Catalog(
         name="movielens-100k",
@@ -90,8 +94,8 @@ def load_movielens(data_dir: str | Path | None = None) -> Catalog:
         texts=texts,
         category_names=tuple(genres.columns),
         categories=categories,
-        quality=np.clip((shrunk - 1.0) / 4.0, 0.0, 1.0).astype(np.float32),
-        popularity=percentile_rank(counts),
+        quality=quality,
+        popularity=popularity,
         attributes={"year": year, "avg_rating": average, "num_ratings": counts},
         range_attribute="year",
         ratings=ratings,
@@ -113,7 +117,11 @@ def _recbole_data_dir() -> Path:
 def _read_atomic(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     """Read a recbole atomic file (headers like `item_id:token`) as string columns."""
     frame = pd.read_csv(
-        path, sep="\t", dtype=str, keep_default_na=False, quoting=csv.QUOTE_NONE,
+        path,
+        sep="\t",
+        dtype=str,
+        keep_default_na=False,
+        quoting=csv.QUOTE_NONE,
         encoding="utf-8",
     )
     frame.columns = [name.split(":")[0] for name in frame.columns]
@@ -143,13 +151,16 @@ def _ratings(inter: pd.DataFrame, ids: np.ndarray, path: Path) -> Ratings:
         )
     user, users = pd.factorize(inter["user_id"], sort=True)
     return Ratings(
-        user=user.astype(np.int64), item=item.astype(np.int64), rating=rating,
+        user=user.astype(np.int64),
+        item=item.astype(np.int64),
+        rating=rating,
         num_users=len(users),
     )
 
 
 def _titles(raw: pd.Series, ids: np.ndarray) -> tuple[str, ...]:
     """Readable titles: "Usual Suspects, The" becomes "The Usual Suspects"."""
+
     def front(match: re.Match[str]) -> str:
         article = match["article"]
         gap = "" if article.endswith("'") else " "
@@ -160,14 +171,51 @@ def _titles(raw: pd.Series, ids: np.ndarray) -> tuple[str, ...]:
     return tuple(np.where(unknown, np.char.add("Untitled movie ", ids), titles).tolist())
 
 
-def _describe(title: str, year: float, genres: str, average: float, count: int) -> str:
-    """The sentence the scorer reads about one movie."""
+def _describe(
+    title: str,
+    year: float,
+    genres: str,
+    average: float,
+    count: int,
+    quality: float,
+    popularity: float,
+) -> str:
+    """The text the scorer reads about one movie.
+
+    Besides the facts it says them in the words people use when they ask ("a 90s movie",
+    "highly rated", "a hidden gem"), as real catalogs' descriptions and tags do; a
+    language model cannot be expected to turn "3.9/5 from 452 ratings" into "acclaimed".
+    """
     parts = [f"{title} ({year:.0f})." if year == year else f"{title}."]
     if genres:
         parts.append(f"Genres: {genres}.")
+    if year == year:
+        decade = int(year) // 10 * 10
+        parts.append(
+            f"A {decade}s movie, from the {decade % 100:02d}s."
+            if year >= 1960
+            else "A classic old film."
+        )
     if count:
         noun = "rating" if count == 1 else "ratings"
         parts.append(f"Average rating {average:.1f}/5 from {count:,} {noun}.")
     else:
         parts.append("Not rated yet.")
+    parts.append(_reception(quality, popularity))
     return " ".join(parts)
+
+
+def _reception(quality: float, popularity: float) -> str:
+    """How a movie was received, in the words instructions use."""
+    if quality >= 0.64:
+        acclaim = "Highly rated and critically acclaimed"
+    elif quality >= 0.55:
+        acclaim = "Decent reviews"
+    else:
+        acclaim = "Mixed reviews"
+    if popularity >= 0.75:
+        return f"{acclaim}; a popular, widely known classic."
+    if popularity <= 0.35:
+        gem = "an underrated hidden gem" if quality >= 0.55 else "little known"
+        return f"{acclaim}; {gem}."
+    return f"{acclaim}."
