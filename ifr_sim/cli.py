@@ -6,12 +6,16 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 
 from ifr_sim.config import ConfigError, field_help, with_overrides
 from ifr_sim.envs.config import PRESETS, WorldConfig, load_world_config, preset_config
 from ifr_sim.registration import ENV_ID
+
+if TYPE_CHECKING:
+    from ifr_sim.envs.world import World
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -55,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--episodes", type=int, default=500, help="sessions (one per user)")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of users, clicks and agent")
     evaluate.add_argument("--json", type=Path, help="also write the results as one JSON object")
+    evaluate.add_argument(
+        "--instructions", type=Path, metavar="FILE.jsonl",
+        help="score a labelled instruction set instead of simulated sessions",
+    )
     evaluate.set_defaults(run=_evaluate, split="heldout")
 
     demo = commands.add_parser(
@@ -140,6 +148,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     config = world_config(args)
     world = build_world(config)
+    if args.instructions:
+        return _evaluate_instruction_file(args, world)
     oracle = evaluate(make_agent("oracle", world), config, args.episodes, args.seed)
     if args.agent == "oracle":
         result = oracle
@@ -150,6 +160,28 @@ def _evaluate(args: argparse.Namespace) -> int:
         result["oracle_share"], result["oracle_share_ci95"] = 1.0, 0.0
     result.update(agent=args.agent, split=config.split, episodes=args.episodes, seed=args.seed)
     print_results({args.agent: result}, METRICS)
+    if args.json:
+        write_json(result, args.json)
+        print(f"results written to {args.json}")
+    return 0
+
+
+def _evaluate_instruction_file(args: argparse.Namespace, world: World) -> int:
+    from ifr_sim.agents.registry import make_agent
+    from ifr_sim.instruction_eval import evaluate_instructions, read_instruction_file
+    from ifr_sim.results import print_results, write_json
+
+    if args.agent == "oracle":
+        raise ValueError("the oracle needs the simulator's ground truth, which an instruction "
+                         "file does not have; pick another --agent")
+    records = read_instruction_file(args.instructions, world.catalog)
+    agent = make_agent(args.agent, world)
+    result: dict[str, Any] = evaluate_instructions(
+        agent, records, world.config.instruction_bytes, world.config.history_length, args.seed
+    )
+    metrics = [k for k in result if not k.endswith("_ci95")]
+    result.update(agent=args.agent, instructions=str(args.instructions), episodes=len(records))
+    print_results({args.agent: result}, metrics)
     if args.json:
         write_json(result, args.json)
         print(f"results written to {args.json}")
