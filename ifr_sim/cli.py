@@ -74,7 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_demo, split="heldout")
 
     bench = commands.add_parser("bench", help="benchmarks that print figures")
-    bench.add_argument("what", choices=["env"], help="env: environment steps per second")
+    bench.add_argument(
+        "what", choices=["env", "scorer"],
+        help="env: environment steps per second; scorer: scoring and encoding rates",
+    )
     bench.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
     bench.set_defaults(run=_bench)
 
@@ -196,9 +199,14 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from ifr_sim.envs.benchmark import run_env_benchmark
+    if args.what == "env":
+        from ifr_sim.envs.benchmark import run_env_benchmark
 
-    run_env_benchmark(seconds=args.seconds)
+        run_env_benchmark(seconds=args.seconds)
+    else:
+        from ifr_sim.scorer.benchmark import run_scorer_benchmark
+
+        run_scorer_benchmark(seconds=args.seconds)
     return 0
 
 

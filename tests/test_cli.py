@@ -65,3 +65,15 @@ def test_bad_input_is_one_clear_line(argv: list[str], message: str, capsys) -> N
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_bench_env_prints_figures(capsys) -> None:
+    assert main(["bench", "env", "--seconds", "0.05"]) == 0
+    assert "steps/s" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_bench_scorer_prints_figures(capsys) -> None:
+    assert main(["bench", "scorer", "--seconds", "0.1"]) == 0
+    out = capsys.readouterr().out
+    assert "candidates scored/s" in out and "scorer / bare encoding ratio" in out
