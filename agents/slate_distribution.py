@@ -62,6 +62,13 @@ class PlackettLuceDistribution(Distribution):
 
     def log_prob(self, actions: torch.Tensor) -> torch.Tensor:
         """(B,) log-probability of (B, K) slates (−inf for a slate with a repeated index)."""
+        return self.position_log_prob(actions).sum(dim=-1)
+
+    def position_log_prob(self, actions: torch.Tensor) -> torch.Tensor:
+        """(B, K) log p(a_k | a_<k): each placement's own term of the slate log-probability.
+
+        PPO with per-position credit takes one ratio per placement from these.
+        """
         return self._walk(actions.long())[0]
 
     def entropy(self) -> torch.Tensor:
@@ -94,18 +101,19 @@ class PlackettLuceDistribution(Distribution):
         return actions, self.log_prob(actions)
 
     def _walk(self, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Place the slate position by position: (log-prob, Σ conditional entropies)."""
+        """Place the slate position by position: ((B, K) conditional log-probs, (B,) Σ
+        conditional entropies)."""
         scores = self._scores()
         removed = torch.zeros_like(scores, dtype=torch.bool)
-        log_prob = scores.new_zeros(scores.shape[0])
+        terms = []
         entropy = scores.new_zeros(scores.shape[0])
         rows = torch.arange(scores.shape[0], device=scores.device)
         for k in range(actions.shape[1]):
             step = torch.log_softmax(scores.masked_fill(removed, float("-inf")), dim=-1)
             chosen = actions[:, k]
-            log_prob = log_prob + step[rows, chosen]
+            terms.append(step[rows, chosen])
             safe_step = step.masked_fill(removed, 0.0)  # 0·log 0 = 0, with finite gradients
             entropy = entropy - (step.exp() * safe_step).sum(dim=-1)
             removed = removed.clone()
             removed[rows, chosen] = True
-        return log_prob, entropy
+        return torch.stack(terms, dim=-1), entropy

@@ -15,6 +15,7 @@ from ifr_sim.envs.config import PRESETS, WorldConfig, load_world_config, preset_
 from ifr_sim.registration import ENV_ID
 
 if TYPE_CHECKING:
+    from ifr_sim.agents.base import Agent
     from ifr_sim.envs.world import World
 
 
@@ -56,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_world_options(evaluate)
     evaluate.add_argument("--agent", default="random", help="agent name (default: random)")
+    evaluate.add_argument("--checkpoint", type=Path,
+                          help="a checkpoint directory from `ifr-sim train` (agent: ppo)")
     evaluate.add_argument("--episodes", type=int, default=500, help="sessions (one per user)")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of users, clicks and agent")
     evaluate.add_argument("--json", type=Path, help="also write the results as one JSON object")
@@ -64,6 +67,18 @@ def _parser() -> argparse.ArgumentParser:
         help="score a labelled instruction set instead of simulated sessions",
     )
     evaluate.set_defaults(run=_evaluate, split="heldout")
+
+    train = commands.add_parser("train", help="fine-tune the LLM scorer with PPO")
+    train.add_argument("--preset", default="quick", help="training preset: quick, standard, gpu")
+    train.add_argument("--config", type=Path, help="TOML/YAML training config file")
+    train.add_argument("--seed", type=int, help="seed (overrides the config)")
+    train.add_argument("--total-steps", type=int, help="environment steps (overrides the config)")
+    train.add_argument("--run-dir", type=Path, default=Path("runs/train"),
+                       help="where metrics (progress.csv) and the checkpoint go")
+    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override any training config key, e.g. --set ppo.kl_coef=0.1")
+    train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.set_defaults(run=_train)
 
     demo = commands.add_parser(
         "demo", help="the main job: every agent evaluated on held-out users and templates"
@@ -154,10 +169,13 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.instructions:
         return _evaluate_instruction_file(args, world)
     oracle = evaluate(make_agent("oracle", world), config, args.episodes, args.seed)
+    if args.checkpoint:
+        args.agent = "ppo"
     if args.agent == "oracle":
         result = oracle
     else:
-        agent = make_agent(args.agent, world)
+        agent = _checkpoint_agent(args.checkpoint) if args.checkpoint else make_agent(
+            args.agent, world)
         result = evaluate(agent, config, args.episodes, args.seed, oracle["reward"])
     if args.agent == "oracle":
         result["oracle_share"], result["oracle_share_ci95"] = 1.0, 0.0
@@ -166,6 +184,32 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.json:
         write_json(result, args.json)
         print(f"results written to {args.json}")
+    return 0
+
+
+def _checkpoint_agent(directory: Path) -> Agent:
+    from ifr_sim.agents.checkpoint import load_checkpoint
+    from ifr_sim.agents.policy_agent import PolicyAgent
+
+    policy, _ = load_checkpoint(directory)
+    return PolicyAgent(policy)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from ifr_sim.agents.train_config import load_train_config, train_preset
+    from ifr_sim.agents.trainer import train
+
+    config = load_train_config(args.config) if args.config else train_preset(args.preset)
+    flags = {"seed": args.seed, "total_steps": args.total_steps}
+    config = with_overrides(config, {k: v for k, v in flags.items() if v is not None})
+    config = with_overrides(config, args.set)
+    summary = train(config, args.run_dir, progress_bar=not args.no_progress)
+    final = summary["final"]
+    print(f"trained {summary['steps']:,} steps in {summary['seconds']:.0f} s "
+          f"({summary['steps_per_second']:.0f} steps/s)")
+    for name in ("reward", "ctr", "ndcg@10", "intent_precision@10"):
+        print(f"held-out {name:<22}{final[name]:.4f} ± {final[name + '_ci95']:.4f}")
+    print(f"metrics: {args.run_dir / 'progress.csv'}; checkpoint: {summary['checkpoint']}")
     return 0
 
 

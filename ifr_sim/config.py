@@ -75,10 +75,8 @@ def from_dict(cls: type[T], data: Mapping[str, Any], prefix: str = "") -> T:
             f"unknown config key {prefix}{unknown[0]!r}; allowed keys here: {sorted(fields)}"
         )
     kwargs = {name: _coerce(hints[name], value, f"{prefix}{name}") for name, value in data.items()}
-    try:
-        return cls(**kwargs)
-    except ConfigError as error:
-        raise ConfigError(f"{prefix}{error}" if prefix else str(error)) from None
+    # Validation errors already name their key as a user writes it ("users.patience").
+    return cls(**kwargs)
 
 
 def to_dict(config: Any) -> dict[str, Any]:

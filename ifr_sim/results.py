@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from ifr_sim.atomic_io import write_text_atomically
 
 
 def print_results(results: Mapping[str, Mapping[str, Any]], metrics: Sequence[str]) -> None:
@@ -28,9 +28,4 @@ def print_results(results: Mapping[str, Mapping[str, Any]], metrics: Sequence[st
 def write_json(result: Mapping[str, Any], path: Path) -> None:
     """Write `result` as one flat JSON object (NaN as null), atomically."""
     clean = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in result.items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        json.dump(clean, out, indent=2)
-        out.write("\n")
-    os.replace(temp, path)
+    write_text_atomically(path, json.dumps(clean, indent=2) + "\n")

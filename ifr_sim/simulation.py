@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -14,6 +12,7 @@ import gymnasium as gym
 import numpy as np
 
 from ifr_sim.agents.base import Agent
+from ifr_sim.atomic_io import write_text_atomically
 from ifr_sim.metrics import mean_ci95
 
 
@@ -95,11 +94,9 @@ def summarise(episodes: Iterable[Episode]) -> dict[str, tuple[float, float]]:
 
 def write_episodes(episodes: Iterable[Episode], path: Path) -> None:
     """Write one JSON object per episode, atomically (a crash never leaves half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        for episode in episodes:
-            data: dict[str, Any] = asdict(episode)
-            data["reward"] = episode.reward
-            out.write(json.dumps(data) + "\n")
-    os.replace(temp, path)
+    lines = []
+    for episode in episodes:
+        data: dict[str, Any] = asdict(episode)
+        data["reward"] = episode.reward
+        lines.append(json.dumps(data) + "\n")
+    write_text_atomically(path, "".join(lines))

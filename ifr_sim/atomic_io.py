@@ -1,0 +1,30 @@
+"""Writing files so that a crash never leaves half of one: temp file, then rename."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+
+def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    """Call `write(temp_path)` next to `path`, then rename the result over `path`.
+
+    The rename is atomic on POSIX filesystems, so readers see the old file or the new one,
+    never a mix; on failure the temporary file is removed and `path` is untouched.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        write(Path(temp))
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.remove(temp)
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """`path.write_text(text)` (UTF-8), atomically."""
+    write_atomically(path, lambda temp: temp.write_text(text, encoding="utf-8"))
