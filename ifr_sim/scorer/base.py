@@ -28,6 +28,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack, nullcontext
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import torch
@@ -36,6 +37,7 @@ from torch.nn import functional as F
 from transformers import BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
 
 from ifr_sim.catalog.catalog import Catalog
+from ifr_sim.scorer.embedding_store import load_embeddings, save_embeddings
 from ifr_sim.scorer.heads import FeatureHead, item_features
 from ifr_sim.scorer.lora import add_lora
 from ifr_sim.scorer.pooling import masked_mean
@@ -96,6 +98,7 @@ class Scorer(nn.Module, abc.ABC):
         max_length: int = 128,
         batch_size: int = 64,
         device: DeviceChoice | torch.device = "auto",
+        embedding_file: Path | None = None,
     ) -> None:
         super().__init__()
         if trainable not in TRAINABLE:
@@ -122,6 +125,8 @@ class Scorer(nn.Module, abc.ABC):
         self._query_cache: OrderedDict[str, torch.Tensor] = OrderedDict()
         self.to(self.device)
         self.encoder.eval()
+        self._embedding_file = embedding_file
+        self._pristine_key = self._weights_key()
 
     @property
     def scale(self) -> torch.Tensor:
@@ -168,11 +173,22 @@ class Scorer(nn.Module, abc.ABC):
         return torch.where(valid.any(-1, keepdim=True), blended, query)
 
     def item_embeddings(self) -> torch.Tensor:
-        """Unit vectors (n, D) of every catalog item; cached until encoder weights change."""
+        """Unit vectors (n, D) of every catalog item; cached until encoder weights change.
+
+        While the weights are as loaded, the embeddings also come from (and go to) the
+        disk cache in `embedding_file`, if the scorer was given one.
+        """
         self._sync_caches()
         if self._item_embeddings is None:
-            with self._cacheable():
-                self._item_embeddings = self.embed_texts(self.item_texts)
+            stored = self._embedding_file if self._cache_key == self._pristine_key else None
+            cached = load_embeddings(stored) if stored is not None else None
+            if cached is not None and cached.shape[0] == len(self.item_texts):
+                self._item_embeddings = cached.to(self.device)
+            else:
+                with self._cacheable():
+                    self._item_embeddings = self.embed_texts(self.item_texts)
+                if stored is not None:
+                    save_embeddings(stored, self._item_embeddings)
         return self._item_embeddings
 
     def embed_texts(self, texts: Sequence[str]) -> torch.Tensor:
@@ -246,9 +262,13 @@ class Scorer(nn.Module, abc.ABC):
                 self._query_cache.popitem(last=False)
         return torch.stack([found[text] for text in texts])
 
+    def _weights_key(self) -> tuple[tuple[int, int], ...]:
+        """Storage pointer and write counter of every encoder weight: changes on any write."""
+        return tuple((p.data_ptr(), p._version) for p in self.encoder.parameters())
+
     def _sync_caches(self) -> None:
         """Drop cached embeddings if any encoder weight was written since they were made."""
-        key = tuple((p.data_ptr(), p._version) for p in self.encoder.parameters())
+        key = self._weights_key()
         if key != self._cache_key:
             self._cache_key = key
             self._item_embeddings = None

@@ -12,6 +12,7 @@ from ifr_sim.scorer.base import TRAINABLE, DeviceChoice, Scorer, Trainable, reso
 from ifr_sim.scorer.bi_encoder import BiEncoderScorer
 from ifr_sim.scorer.causal_lm import CausalLMScorer
 from ifr_sim.scorer.cross_encoder import CrossEncoderScorer
+from ifr_sim.scorer.embedding_store import embedding_file
 from ifr_sim.scorer.loading import BACKENDS, Backend, load_model
 
 _SCORERS: dict[Backend, type[Scorer]] = {
@@ -129,4 +130,7 @@ def make_scorer(config: ScorerConfig, catalog: Catalog) -> Scorer:
         max_length=config.max_length,
         batch_size=config.batch_size,
         device=device,
+        embedding_file=embedding_file(
+            loaded.directory, config.backend, catalog.texts, config.max_length
+        ),
     )

@@ -52,10 +52,11 @@ class ModelLoadError(ValueError):
 
 @dataclass(frozen=True)
 class LoadedModel:
-    """A transformer and the tokenizer that belongs to it."""
+    """A transformer, the tokenizer that belongs to it, and the directory they came from."""
 
     model: PreTrainedModel
     tokenizer: PreTrainedTokenizerBase
+    directory: Path
 
 
 def default_model_path() -> Path:
@@ -87,7 +88,7 @@ def load_model(
     except (OSError, ValueError) as error:
         raise ModelLoadError(f"could not load the weights in {directory}: {error}") from error
     model.eval()
-    return LoadedModel(model=model, tokenizer=tokenizer)
+    return LoadedModel(model=model, tokenizer=tokenizer, directory=directory)
 
 
 def _load_config(directory: Path) -> PretrainedConfig:
