@@ -108,17 +108,30 @@ def build_ppo(config: TrainConfig) -> PPO:
     )
 
 
-def train(config: TrainConfig, run_dir: Path, progress_bar: bool = False) -> dict[str, Any]:
-    """Train, evaluating and checkpointing along the way; returns the run's summary."""
+def train(
+    config: TrainConfig,
+    run_dir: Path,
+    progress_bar: bool = False,
+    callbacks: list[BaseCallback] | None = None,
+) -> dict[str, Any]:
+    """Train, evaluating and checkpointing along the way; returns the run's summary.
+
+    `callbacks` are added to the trainer's own (e.g. a wall-clock limit).
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
     model = build_ppo(config)
     model.set_logger(configure(str(run_dir), ["csv"]))
     evaluation = EvaluationCallback(config, run_dir)
-    callbacks = CallbackList(
-        [PositionRewardCallback(), KLPenaltyCallback(config.ppo.kl_coef), evaluation]
+    everything = CallbackList(
+        [
+            PositionRewardCallback(),
+            KLPenaltyCallback(config.ppo.kl_coef),
+            evaluation,
+            *(callbacks or []),
+        ]
     )
     start = time.perf_counter()
-    model.learn(config.total_steps, callback=callbacks, progress_bar=progress_bar)
+    model.learn(config.total_steps, callback=everything, progress_bar=progress_bar)
     seconds = time.perf_counter() - start
     final = evaluation.evaluate_now()
     return {

@@ -90,10 +90,18 @@ def _parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="benchmarks that print figures")
     bench.add_argument(
-        "what", choices=["env", "scorer"],
-        help="env: environment steps per second; scorer: scoring and encoding rates",
+        "what", choices=["env", "scorer", "learn"],
+        help="env: environment steps per second; scorer: scoring and encoding rates; "
+        "learn: PPO learning curves against the baselines and the oracle",
     )
     bench.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
+    bench.add_argument("--preset", default="standard", help="learn: training preset")
+    bench.add_argument("--seeds", type=int, default=3, help="learn: seeds 0..S-1")
+    bench.add_argument("--minutes", type=float, default=15.0, help="learn: training time per seed")
+    bench.add_argument("--out", type=Path, default=Path("runs/bench-learn"),
+                       help="learn: where runs and learning.json go")
+    bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="learn: override any training config key")
     bench.set_defaults(run=_bench)
 
     config = commands.add_parser("config", help="print the world config keys with their help")
@@ -247,6 +255,12 @@ def _bench(args: argparse.Namespace) -> int:
         from ifr_sim.envs.benchmark import run_env_benchmark
 
         run_env_benchmark(seconds=args.seconds)
+    elif args.what == "learn":
+        from ifr_sim.agents.learning_benchmark import run_learning_benchmark
+        from ifr_sim.agents.train_config import train_preset
+
+        config = with_overrides(train_preset(args.preset), args.set)
+        run_learning_benchmark(config, list(range(args.seeds)), args.minutes, args.out)
     else:
         from ifr_sim.scorer.benchmark import run_scorer_benchmark
 

@@ -190,3 +190,38 @@ def test_reward_to_go_gradient_is_the_true_gradient() -> None:
         (grad,) = torch.autograd.grad(surrogate, theta)
         estimate += prob * grad
     assert torch.allclose(estimate, exact, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_learning_benchmark_runs_end_to_end(config: TrainConfig, tmp_path: Path) -> None:
+    from ifr_sim.agents.learning_benchmark import run_learning_benchmark
+
+    report = run_learning_benchmark(config, [0], minutes=0.2, out_dir=tmp_path)
+    assert set(report) >= {"seeds", "ndcg@10", "ctr", "intent_precision@10"}
+    assert (tmp_path / "learning.json").is_file()
+    assert (tmp_path / "seed0" / "checkpoint" / "policy.safetensors").is_file()
+
+
+@pytest.mark.slow
+def test_train_and_evaluate_checkpoint_from_the_command_line(
+    config: TrainConfig, tmp_path: Path
+) -> None:
+    import json
+
+    from ifr_sim.cli import main
+
+    config_file = tmp_path / "train.toml"
+    config_file.write_text(
+        f'preset = "quick"\ntotal_steps = 64\neval_every = 10000\neval_episodes = 8\n'
+        f'[scorer]\nmodel_path = "{config.scorer.model_path}"\n'
+        f"[ppo]\nn_envs = 4\nn_steps = 8\nbatch_size = 16\n"
+        f"[world]\nnum_candidates = 20\nslate_size = 4\n"
+    )
+    run = tmp_path / "run"
+    assert main(["train", "--config", str(config_file), "--run-dir", str(run),
+                 "--no-progress"]) == 0
+    assert (run / "progress.csv").is_file()
+    out = tmp_path / "eval.json"
+    assert main(["evaluate", "--checkpoint", str(run / "checkpoint"), "--episodes", "8",
+                 "--num-candidates", "20", "--slate-size", "4", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["agent"] == "ppo"
