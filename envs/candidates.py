@@ -5,9 +5,16 @@ produced. We mimic one: about `matching_share` of the N candidates satisfy the i
 hard constraints, about `popular_share` are popular items, the rest are random, all
 distinct and shuffled so that position in the list carries no information. When N
 equals the catalog size the candidates are the whole catalog (shuffled).
+
+Distinct items are the first distinct ones of a stream of draws; the random draws are
+sized so that a session almost never falls short (a top-up covers the rare one that
+does). Either way the random candidates are a uniform sample of the items not drawn
+before them, so the sizing only saves time, it does not change the distribution.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -32,6 +39,7 @@ class CandidateGenerator:
         self.num_popular = round(num_candidates * config.popular_share)
         pool = max(1, round(size * config.popular_pool))
         self.popular = np.argsort(-catalog.popularity, kind="stable")[:pool]
+        self.num_random = _random_draws(size, num_candidates, self.num_matching + self.num_popular)
 
     def sample(
         self, rng: np.random.Generator, pools: np.ndarray, pool_counts: np.ndarray
@@ -50,31 +58,48 @@ class CandidateGenerator:
         if self.num_candidates == self.num_items:
             return rng.permuted(np.tile(np.arange(self.num_items), (batch, 1)), axis=1)
         picks = np.floor(rng.random((batch, self.num_matching)) * pool_counts[:, None])
-        matching = np.take_along_axis(pools, picks.astype(np.int64), axis=1)
+        matching = pools[np.arange(batch)[:, None], picks.astype(np.int64)]
         matching[pool_counts == 0] = -1
         popular = self.popular[rng.integers(0, len(self.popular), (batch, self.num_popular))]
-        spare = self.num_candidates // 2 + 8
-        random_count = self.num_candidates - self.num_matching - self.num_popular + spare
-        random = rng.integers(0, self.num_items, (batch, random_count))
+        random = rng.integers(0, self.num_items, (batch, self.num_random))
         drawn = np.concatenate([matching, popular, random], axis=1)
-        rows = _first_distinct(drawn, self.num_candidates)
+        rows = _first_distinct(drawn, self.num_candidates, self.num_items)
         short = np.flatnonzero(rows.min(axis=1) < 0)
         for row in short:  # only when the draws collided a lot: top up from the catalog
             rows[row] = _top_up(rows[row], self.num_items, rng)
         return rng.permuted(rows, axis=1)
 
 
-def _first_distinct(drawn: np.ndarray, count: int) -> np.ndarray:
-    """The first `count` distinct, valid (>= 0) entries of each row; -1 where too few."""
-    order = np.argsort(drawn, axis=1, kind="stable")
-    ordered = np.take_along_axis(drawn, order, axis=1)
-    repeat = np.zeros_like(drawn, dtype=bool)
-    repeat[:, 1:] = ordered[:, 1:] == ordered[:, :-1]
-    invalid = np.empty_like(repeat)
-    np.put_along_axis(invalid, order, repeat | (ordered < 0), axis=1)
-    keep = np.argsort(invalid, axis=1, kind="stable")[:, :count]
-    result = np.take_along_axis(drawn, keep, axis=1)
-    result[np.take_along_axis(invalid, keep, axis=1)] = -1
+def _random_draws(num_items: int, num_candidates: int, num_other: int) -> int:
+    """How many uniform items to draw so that a session rarely lacks N distinct ones.
+
+    Enough for the other draws' share plus a spare of N/2 + 8, and enough that the random
+    draws alone hold 5% more than N distinct items in expectation (n ln(n / (n - t))
+    draws hold t distinct of n): near the catalog size collisions are the rule.
+    """
+    floor = num_candidates - num_other + num_candidates // 2 + 8
+    target = min(1.05 * num_candidates + 8, num_items - 1)
+    return max(floor, math.ceil(num_items * math.log(num_items / (num_items - target))))
+
+
+def _first_distinct(drawn: np.ndarray, count: int, num_items: int) -> np.ndarray:
+    """The first `count` distinct, valid (>= 0) entries of each row (items below
+    `num_items`); -1 where too few.
+
+    Sorting (item, position) pairs packed into one integer groups each item's draws in
+    draw order; sorting the positions of the first of each group then restores the draw
+    order. Two integer sorts, several times faster than stable argsorts.
+    """
+    width = drawn.shape[1]
+    shift = (width - 1).bit_length()
+    dtype = np.int32 if num_items << shift < 2**31 else np.int64
+    keys = np.sort(((drawn << shift) | np.arange(width)).astype(dtype), axis=1)
+    item, position = keys >> shift, keys & ((1 << shift) - 1)
+    first = item >= 0
+    first[:, 1:] &= item[:, 1:] != item[:, :-1]
+    kept = np.sort(np.where(first, position, width), axis=1)[:, :count]  # width: none left
+    result = np.take_along_axis(drawn, np.minimum(kept, width - 1), axis=1)
+    result[kept == width] = -1
     return result
 
 

@@ -23,17 +23,17 @@ _MAX_MNL_ATTRACTIVENESS = 1.0 - 1e-6
 
 
 def _check_unit_interval(values: NDArray[np.float64], name: str) -> None:
-    """Raise if any value is outside ``[0, 1]`` (NaN included)."""
-    inside = (values >= 0.0) & (values <= 1.0)
-    if not np.all(inside):
-        bad = values[~inside]
+    """Raise if any value is outside ``[0, 1]`` (NaN included: it fails both bounds)."""
+    if values.size and not (values.min() >= 0.0 and values.max() <= 1.0):
+        bad = values[~((values >= 0.0) & (values <= 1.0))]
         raise ValueError(f"{name} must lie in [0, 1]; got {bad.ravel()[:5].tolist()}")
 
 
 def _per_position(values: NDArray[np.float64], slate_size: int, name: str) -> NDArray[np.float64]:
-    """Broadcast a scalar, or cut a per-position vector, to ``slate_size`` entries."""
+    """Cut a per-position vector to ``slate_size`` entries; a scalar stays one (it
+    broadcasts over the positions, without building a vector on every call)."""
     if values.ndim == 0:
-        return np.full(slate_size, float(values))
+        return values
     if len(values) < slate_size:
         raise ValueError(
             f"{name} has {len(values)} entries but the slate has {slate_size} positions; "
@@ -165,9 +165,9 @@ class DependentClickModel(ClickModel):
         lam = _per_position(self._continuation, a.shape[1], "continuation")
         attracted = rng.random(a.shape) < a
         leaves = attracted & (rng.random(a.shape) >= lam)
-        # A position is examined iff the user left at no earlier position.
-        left_before: NDArray[np.intp] = np.cumsum(leaves, axis=1) - leaves
-        return attracted & (left_before == 0)
+        # A position is examined iff the user left at no earlier position, i.e. iff the
+        # leaves up to and including it are at most the one at it.
+        return attracted & (np.cumsum(leaves, axis=1) <= leaves)
 
 
 class CascadeClickModel(DependentClickModel):

@@ -11,13 +11,7 @@ import numpy as np
 from ifr_sim.envs.config import WorldConfig, world_config_from_kwargs
 from ifr_sim.envs.render import render_turn
 from ifr_sim.envs.sessions import Sessions, SessionSimulator, TurnOutcome
-from ifr_sim.envs.spaces import (
-    MAX_TURN,
-    action_space,
-    check_slates,
-    decode_instruction,
-    observation_space,
-)
+from ifr_sim.envs.spaces import action_space, check_slates, decode_instruction, observation_space
 from ifr_sim.envs.world import build_world
 from ifr_sim.instructions import Intent
 
@@ -99,7 +93,8 @@ class InstructionRecEnv(gym.Env[Observation, np.ndarray]):
         self.action_space = action_space(self.config)
         self._sessions: Sessions | None = None
         self._last: TurnOutcome | None = None
-        self._intent: Intent | None = None
+        self._intent: Intent | None = None  # the session's intent and instruction, read
+        self._instruction = ""  # back from the arrays only when they change
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -107,7 +102,7 @@ class InstructionRecEnv(gym.Env[Observation, np.ndarray]):
         super().reset(seed=seed)
         self._sessions = self.simulator.start(self.np_random, 1)
         self._last = None
-        self._intent = self._sessions.intent.intent(0, self.world.language.vocabulary)
+        self._read_intent()
         return self._observation(), self._info()
 
     def step(self, action: np.ndarray) -> tuple[Observation, float, bool, bool, dict[str, Any]]:
@@ -117,7 +112,7 @@ class InstructionRecEnv(gym.Env[Observation, np.ndarray]):
         outcome = self.simulator.play(self._sessions, slates, self.np_random)
         self._last = outcome
         if outcome.refined[0]:
-            self._intent = self._sessions.intent.intent(0, self.world.language.vocabulary)
+            self._read_intent()
         info = self._info()
         info.update(
             clicks=outcome.clicks[0],
@@ -138,11 +133,14 @@ class InstructionRecEnv(gym.Env[Observation, np.ndarray]):
             return None
         return render_turn(self.world.catalog, self._sessions, self._last)
 
+    def _read_intent(self) -> None:
+        assert self._sessions is not None
+        self._intent = self._sessions.intent.intent(0, self.world.language.vocabulary)
+        self._instruction = decode_instruction(self._sessions.instruction[0])
+
     def _observation(self) -> Observation:
         assert self._sessions is not None
-        obs = self.simulator.observe(self._sessions)
-        obs["turn"] = np.minimum(obs["turn"], MAX_TURN)
-        return {key: value[0] for key, value in obs.items()}
+        return {key: value[0] for key, value in self.simulator.observe(self._sessions).items()}
 
     def _info(self) -> dict[str, Any]:
         s = self._sessions
@@ -152,7 +150,7 @@ class InstructionRecEnv(gym.Env[Observation, np.ndarray]):
             "relevance": relevance[0],
             "satisfies": s.hard[0].copy(),
             "oracle_slate": self.simulator.oracle_slate(relevance)[0],
-            "instruction": decode_instruction(s.instruction[0]),
+            "instruction": self._instruction,
             "intent": self._intent,
             "profile": int(s.profile[0]),
         }

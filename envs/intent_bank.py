@@ -52,29 +52,44 @@ class IntentBank:
     by_category: np.ndarray
     order: np.ndarray
 
+    def category_cdf(self, affinity: np.ndarray, temperature: float) -> np.ndarray:
+        """Cumulative weights of the wanted-category draw, one row per user (or profile).
+
+        A softmax of `affinity / temperature` over the categories that have intents, left
+        unnormalised: `choose` scales its uniform draw by the row total instead.
+
+        Args:
+            affinity: (B, C) category affinity of the users (-inf = never).
+            temperature: softmax temperature of the favourite-category draw.
+
+        Returns:
+            (B, C) float32 cumulative weights.
+        """
+        counts = np.diff(self.by_category)
+        logits = np.where(counts > 0, affinity / temperature, -np.inf)
+        logits -= logits.max(axis=1, keepdims=True)
+        return np.cumsum(np.exp(logits), axis=1)
+
     def choose(
-        self, rng: np.random.Generator, affinity: np.ndarray, temperature: float
+        self, rng: np.random.Generator, category_cdf: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """An intent and a rendering per user.
 
         Args:
             rng: the episode generator.
-            affinity: (B, C) category affinity of the users (-inf = never).
-            temperature: softmax temperature of the favourite-category draw.
+            category_cdf: (B, C) the users' rows of `category_cdf`, which depends only on
+                the user's profile, so callers tabulate it once.
 
         Returns:
             intent indices (B,) and rendering indices (B,).
         """
-        counts = np.diff(self.by_category)
-        logits = np.where(counts > 0, affinity / temperature, -np.inf)
-        logits -= logits.max(axis=1, keepdims=True)
-        weights = np.exp(logits)
-        cdf = np.cumsum(weights, axis=1)
-        u = rng.random(len(affinity)) * cdf[:, -1]
-        category = (u[:, None] < cdf).argmax(axis=1)
-        offset = np.floor(rng.random(len(affinity)) * counts[category]).astype(np.int64)
+        batch = len(category_cdf)
+        u = rng.random(batch) * category_cdf[:, -1]
+        category = (u[:, None] < category_cdf).argmax(axis=1)
+        counts = self.by_category[category + 1] - self.by_category[category]
+        offset = np.floor(rng.random(batch) * counts).astype(np.int64)
         intent = self.order[self.by_category[category] + offset]
-        return intent, rng.integers(0, RENDERINGS, len(affinity))
+        return intent, rng.integers(0, RENDERINGS, batch)
 
 
 def build_intent_bank(
@@ -127,7 +142,10 @@ def encode_texts(
 
 def utf8_prefix(text: str, max_bytes: int) -> bytes:
     """The longest prefix of `text` whose UTF-8 encoding fits in `max_bytes`."""
-    return text.encode("utf-8")[:max_bytes].decode("utf-8", errors="ignore").encode("utf-8")
+    data = text.encode("utf-8")
+    if len(data) <= max_bytes:
+        return data
+    return data[:max_bytes].decode("utf-8", errors="ignore").encode("utf-8")
 
 
 def _primary_category(catalog: Catalog, intent: Intent, rng: np.random.Generator) -> int:

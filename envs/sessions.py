@@ -15,16 +15,34 @@ Dynamics of one turn (user b, slate of K candidate positions):
 3. Patience drops by 1 and is refunded by `click_refund` on a turn with a click; the
    session ends when it runs out. Clicked items join the history, tastes drift toward
    them, and a user who clicked nothing may refine the instruction.
+
+How it is computed, so that a batch of one rarely pays numpy's per-call overhead:
+- sessions start in blocks of at least `START_BLOCK` and are served in order (they are
+  i.i.d. and independent of play, so drawing them ahead changes no distribution);
+- the logistic model is evaluated only when a user's intent or taste changes
+  (`_rescore`), with its intent and taste terms kept apart so that each change
+  recomputes one of them;
+- a turn only changes the K shown candidates of a user, so it updates those K entries
+  of the attractiveness before fatigue (`Sessions.appeal`) and scales that by the
+  turn's fatigue: no turn re-evaluates all N candidates.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+import functools
+from dataclasses import dataclass, fields
 
 import numpy as np
 
+from ifr_sim.envs.intent_bank import utf8_prefix
+from ifr_sim.envs.spaces import MAX_TURN
 from ifr_sim.envs.world import World
 from ifr_sim.instructions import IntentBatch, intent_match
+
+_INTENT_FIELDS = tuple(f.name for f in fields(IntentBatch))
+
+START_BLOCK = 32
+"""Fewest sessions started at a time; later requests are served from the block."""
 
 
 @dataclass
@@ -38,12 +56,11 @@ class Sessions:
     instruction: np.ndarray  # (B, L) uint8 UTF-8 bytes
     instruction_length: np.ndarray  # (B,)
     candidates: np.ndarray  # (B, N) item indices
-    factors: np.ndarray  # (B, N, d) taste factors of the candidates
-    taste_score: np.ndarray  # (B, N) z-scored taste for the candidates
+    taste_logit: np.ndarray  # (B, N) float32 taste term of the logit (weight x z-score)
     hard: np.ndarray  # (B, N) candidate satisfies the intent's hard constraints
-    graded: np.ndarray  # (B, N) graded intent match in [0, 1]
-    appeal_unseen: np.ndarray  # (B, N) appeal before fatigue, if not shown yet
-    appeal_seen: np.ndarray  # (B, N) the same once shown (no novelty bonus)
+    intent_logit: np.ndarray  # (B, N) float32 logit terms but taste and novelty (`_match`)
+    logit: np.ndarray  # (B, N) float32 logit of the appeal, without the novelty bonus
+    appeal: np.ndarray  # (B, N) appeal before fatigue: novelty if unseen, 0 once clicked
     relevance: np.ndarray  # (B, N) current attractiveness, the ground-truth relevance
     seen: np.ndarray  # (B, N) shown earlier this session
     clicked: np.ndarray  # (B, N) clicked earlier (this session or in the warm history)
@@ -52,6 +69,9 @@ class Sessions:
     turn: np.ndarray  # (B,) turns played
     refinements: np.ndarray  # (B,)
     total_clicks: np.ndarray  # (B,) satisfaction so far
+
+
+_SESSION_FIELDS = tuple(f.name for f in fields(Sessions))
 
 
 @dataclass(frozen=True)
@@ -75,44 +95,67 @@ class SessionSimulator:
         self.num_candidates = config.num_candidates
         self.slate_size = config.slate_size
         self.history_length = config.history_length
+        self._warm_count = min(config.users.warm_history, config.history_length)
         self.profiles = world.users.profiles(config.split)
+        # Tabulate what depends on the profile or the item only, once.
+        self._category_cdf = world.bank.category_cdf(
+            world.users.affinity, config.users.intent_temperature
+        )
+        w = config.attractiveness
+        self._quality_logit = (w.quality * (2.0 * world.catalog.quality - 1.0)).astype(np.float32)
+        self._taste_weight = w.taste
+        self._block: Sessions | None = None  # sessions started ahead, served in order
+        self._block_rng: np.random.Generator | None = None
+        self._served = 0
 
     def start(self, rng: np.random.Generator, batch: int) -> Sessions:
-        """Fresh sessions for `batch` users."""
+        """Fresh sessions for `batch` users, the next ones of a block drawn from `rng`.
+
+        A block too short for the request is replaced by a new one of at least
+        `START_BLOCK` sessions; so is a block drawn from another generator (a reseed), so
+        that one seed always gives one sequence of sessions.
+        """
+        block = self._block
+        if block is None or rng is not self._block_rng or len(block.profile) - self._served < batch:
+            block = self._start(rng, max(batch, START_BLOCK))
+            self._block, self._block_rng, self._served = block, rng, 0
+        rows = slice(self._served, self._served + batch)
+        self._served += batch
+        return _rows(block, rows)
+
+    def _start(self, rng: np.random.Generator, batch: int) -> Sessions:
+        """`batch` fresh sessions, drawn now."""
         world, cfg = self.world, self.world.config.users
         bank, users = world.bank, world.users
         profile = self.profiles[rng.integers(0, len(self.profiles), batch)]
-        noise = rng.normal(0.0, cfg.taste_noise, (batch, users.taste.shape[1]))
-        taste = (users.taste[profile] + noise * _row_norm(users.taste[profile])).astype(np.float32)
-        intent_id, rendering = bank.choose(rng, users.affinity[profile], cfg.intent_temperature)
+        base = users.taste[profile]
+        noise = rng.normal(0.0, cfg.taste_noise, (batch, base.shape[1]))
+        taste = (base + noise * _row_norm(base)).astype(np.float32)
+        intent_id, rendering = bank.choose(rng, self._category_cdf[profile])
         candidates = world.candidates.sample(
             rng, bank.pools[intent_id], bank.pool_counts[intent_id]
         )
         intent = _take(bank.batch, intent_id)
-        match = intent_match(world.catalog, intent, candidates)
         history = self._warm_history(rng, profile)
-        clicked = (candidates[:, :, None] == history[:, None, :]).any(axis=2)
-        factors = users.item_factors[candidates]
-        empty = np.zeros(candidates.shape, np.float32)
+        hard, intent_logit = self._match(intent, candidates)
         s = Sessions(
             profile=profile,
             taste=taste,
             intent_id=intent_id,
             intent=intent,
-            instruction=bank.text_bytes[intent_id, rendering].copy(),
-            instruction_length=bank.text_lengths[intent_id, rendering].copy(),
+            instruction=bank.text_bytes[intent_id, rendering],
+            instruction_length=bank.text_lengths[intent_id, rendering],
             candidates=candidates,
-            factors=factors,
-            taste_score=users.taste_scores(taste, factors),
-            hard=match.hard,
-            graded=match.graded,
-            appeal_unseen=empty,
-            appeal_seen=empty.copy(),
-            relevance=empty.copy(),
-            seen=np.zeros_like(candidates, dtype=bool),
-            clicked=clicked,
+            taste_logit=users.item_taste_scores(taste, candidates, self._taste_weight),
+            hard=hard,
+            intent_logit=intent_logit,
+            logit=np.empty(candidates.shape, np.float32),
+            appeal=np.empty(candidates.shape, np.float32),
+            relevance=np.empty(candidates.shape, np.float32),
+            seen=np.zeros(candidates.shape, bool),
+            clicked=_in_history(candidates, history[:, : self._warm_count]),
             history=history,
-            patience=rng.uniform(*cfg.patience, batch),
+            patience=rng.uniform(cfg.patience[0], cfg.patience[1], batch),
             turn=np.zeros(batch, np.int64),
             refinements=np.zeros(batch, np.int64),
             total_clicks=np.zeros(batch, np.int64),
@@ -121,64 +164,75 @@ class SessionSimulator:
         self._refresh(s)
         return s
 
+    def _match(self, intent: IntentBatch, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Hard match of the candidates to the intent, and the logit terms that only
+        change with the intent: bias, graded match, mismatch penalty and item quality."""
+        w = self.world.config.attractiveness
+        match = intent_match(self.world.catalog, intent, candidates)
+        bias = np.float32(w.bias)
+        logit = np.where(match.hard, bias, bias - np.float32(w.mismatch))
+        logit += w.intent * match.graded
+        logit += self._quality_logit[candidates]
+        return match.hard, logit
+
     def _rescore(self, s: Sessions, rows: slice | np.ndarray) -> None:
         """Recompute the appeal of `rows` after their intent or taste changed.
 
         The logistic model is evaluated here, not every turn: a turn only changes which
-        candidates were seen or clicked, and `_refresh` applies that without an exp.
+        candidates were seen or clicked, and `play` applies that to the K shown ones.
         """
         w = self.world.config.attractiveness
-        quality = self.world.catalog.quality[s.candidates[rows]]
-        logit = (
-            w.bias
-            + w.intent * s.graded[rows]
-            - w.mismatch * ~s.hard[rows]
-            + w.taste * s.taste_score[rows]
-            + w.quality * (2.0 * quality - 1.0)
-        ).astype(np.float32)
-        s.appeal_seen[rows] = 1.0 / (1.0 + np.exp(-logit))
-        s.appeal_unseen[rows] = 1.0 / (1.0 + np.exp(-(logit + w.novelty)))
+        logit = s.intent_logit[rows] + s.taste_logit[rows]
+        s.logit[rows] = logit
+        novel = np.where(s.seen[rows], logit, logit + w.novelty)
+        s.appeal[rows] = np.where(s.clicked[rows], 0.0, _sigmoid(novel))
 
     def _refresh(self, s: Sessions) -> None:
-        """Current attractiveness: novelty, fatigue and no re-clicks applied."""
+        """Current attractiveness: fatigue applied to the appeal.
+
+        A new array every turn, so the relevance an env put in `info` never changes.
+        """
         decay = ((1.0 - self.world.config.users.fatigue) ** s.turn).astype(np.float32)
-        appeal = np.where(s.seen, s.appeal_seen, s.appeal_unseen)
-        appeal *= decay[:, None]
-        appeal[s.clicked] = 0.0
-        s.relevance = appeal
+        s.relevance = s.appeal * decay[:, None]
 
     def oracle_slate(self, relevance: np.ndarray) -> np.ndarray:
         """(B, K) candidate positions of the K most attractive candidates, best first."""
+        rows = np.arange(len(relevance))[:, None]
         top = np.argpartition(-relevance, self.slate_size - 1, axis=1)[:, : self.slate_size]
-        order = np.argsort(-np.take_along_axis(relevance, top, axis=1), axis=1, kind="stable")
-        return np.take_along_axis(top, order, axis=1)
+        order = np.argsort(-relevance[rows, top], axis=1, kind="stable")
+        return top[rows, order]
 
     def play(self, s: Sessions, slates: np.ndarray, rng: np.random.Generator) -> TurnOutcome:
         """Show each user a slate (B, K) of candidate positions; update `s` in place."""
         world, cfg = self.world, self.world.config
-        rows = np.arange(len(slates))[:, None]
+        batch, n = s.relevance.shape
+        flat = slates + np.arange(0, batch * n, n)[:, None]  # into the raveled (B, N) arrays
         shown = first_occurrences(slates)
-        appeal = s.relevance[rows, slates] * shown
-        clicks = world.clicks.sample(appeal, rng)
-        items = np.where(shown, s.candidates[rows, slates], -1)
-        satisfied = s.hard[rows, slates] & clicks
-        reward = cfg.reward.click * clicks.sum(axis=1) + cfg.reward.intent_bonus * satisfied.sum(1)
+        clicks = world.clicks.sample(s.relevance.take(flat) * shown, rng)
+        items = np.where(shown, s.candidates.take(flat), -1)
+        user_clicks = clicks.sum(axis=1)
+        reward = cfg.reward.click * user_clicks
+        if cfg.reward.intent_bonus:
+            reward = reward + cfg.reward.intent_bonus * (s.hard.take(flat) & clicks).sum(1)
 
-        s.seen[rows, slates] = True
-        s.clicked[rows, slates] |= clicks
-        any_click = clicks.any(axis=1)
-        s.total_clicks += clicks.sum(axis=1)
+        s.seen.put(flat, True)
+        s.clicked.put(flat[clicks], True)
+        s.appeal.put(flat, np.where(s.clicked.take(flat), 0.0, _sigmoid(s.logit.take(flat))))
+        any_click = user_clicks > 0
+        s.total_clicks += user_clicks
         s.turn += 1
         s.patience += cfg.users.click_refund * any_click - 1.0
         terminated = s.patience <= 0
-        self._push_history(s, np.where(clicks, items, -1))
-        self._drift(s, clicks, items)
+        movers = np.flatnonzero(any_click)
+        if len(movers):
+            self._push_history(s, movers, np.where(clicks[movers], items[movers], -1))
+            self._drift(s, movers, clicks[movers], items[movers])
 
         wants_refine = (
             ~any_click
             & ~terminated
             & (s.refinements < cfg.users.max_refinements)
-            & (rng.random(len(slates)) < cfg.users.refine_probability)
+            & (rng.random(batch) < cfg.users.refine_probability)
         )
         refined = np.flatnonzero(wants_refine)
         if len(refined):
@@ -193,48 +247,58 @@ class SessionSimulator:
             refined=wants_refine,
         )
 
-    def observe(self, s: Sessions) -> dict[str, np.ndarray]:
-        """The agent's view: instruction bytes, candidates, what was shown, history, turn."""
-        return {
-            "instruction": s.instruction.copy(),
-            "candidates": s.candidates.copy(),
-            "history": s.history.copy(),
-            "shown": s.seen.astype(np.int8),
-            "turn": s.turn[:, None].copy(),
+    def observe(self, s: Sessions, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """The agent's view of every user (or of `rows`), as fresh arrays.
+
+        Instruction bytes, candidates, what was shown, history, and turns played (capped
+        at `MAX_TURN`, the bound of the observation space).
+        """
+        if rows is None:
+            rows = np.arange(len(s.turn))
+        return {  # indexing with an array copies
+            "instruction": s.instruction[rows],
+            "candidates": s.candidates[rows],
+            "history": s.history[rows],
+            "shown": s.seen[rows].view(np.int8),
+            "turn": np.minimum(s.turn[rows], MAX_TURN)[:, None],
         }
 
     def _warm_history(self, rng: np.random.Generator, profile: np.ndarray) -> np.ndarray:
         cfg = self.world.config.users
         history = np.full((len(profile), self.history_length), -1, np.int64)
-        count = min(cfg.warm_history, self.history_length)
+        count = self._warm_count
         warm = np.flatnonzero(rng.random(len(profile)) < cfg.warm_share)
         if count and len(warm):
             liked = self.world.users.liked[profile[warm]]
             keys = np.where(liked >= 0, rng.random(liked.shape), np.inf)
             picks = np.argsort(keys, axis=1)[:, :count]
-            history[warm, :count] = np.take_along_axis(liked, picks, axis=1)
+            history[warm, :count] = liked[np.arange(len(warm))[:, None], picks]
         return history
 
-    def _push_history(self, s: Sessions, clicked_items: np.ndarray) -> None:
-        """Prepend this turn's clicks (in slate order) to the history, newest first."""
-        combined = np.concatenate([clicked_items, s.history], axis=1)
+    def _push_history(self, s: Sessions, rows: np.ndarray, clicked_items: np.ndarray) -> None:
+        """Prepend the clicks of `rows` (in slate order, -1 if none) to their history."""
+        combined = np.concatenate([clicked_items, s.history[rows]], axis=1)
         keep = np.argsort(combined < 0, axis=1, kind="stable")[:, : self.history_length]
-        s.history = np.take_along_axis(combined, keep, axis=1)
+        s.history[rows] = combined[np.arange(len(rows))[:, None], keep]
 
-    def _drift(self, s: Sessions, clicks: np.ndarray, items: np.ndarray) -> None:
-        """Move the taste of users who clicked toward what they clicked."""
+    def _drift(self, s: Sessions, rows: np.ndarray, clicks: np.ndarray, items: np.ndarray) -> None:
+        """Move the taste of `rows`, who clicked, toward what they clicked."""
         rate = self.world.config.users.drift
-        movers = np.flatnonzero(clicks.any(axis=1))
-        if rate == 0 or not len(movers):
+        if rate == 0:
             return
-        factors = self.world.users.item_factors[np.maximum(items[movers], 0)]
-        weights = clicks[movers, :, None].astype(np.float32)
-        target = (factors * weights).sum(axis=1) / weights.sum(axis=1)
-        taste = s.taste[movers]
+        users = self.world.users
+        weights = clicks.astype(np.float32)
+        factors = np.take(users.item_factors, np.maximum(items, 0), axis=0)
+        target = np.matmul(weights[:, None, :], factors)[:, 0]
+        target /= weights.sum(axis=1, keepdims=True)
+        taste = s.taste[rows]
         target *= _row_norm(taste) / _row_norm(target)
-        s.taste[movers] = (1.0 - rate) * taste + rate * target
-        s.taste_score[movers] = self.world.users.taste_scores(s.taste[movers], s.factors[movers])
-        self._rescore(s, movers)
+        taste = (1.0 - rate) * taste + rate * target
+        s.taste[rows] = taste
+        s.taste_logit[rows] = users.item_taste_scores(
+            taste, s.candidates[rows], self._taste_weight
+        )
+        self._rescore(s, rows)
 
     def _refine(
         self, s: Sessions, rows: np.ndarray, shown_items: np.ndarray, rng: np.random.Generator
@@ -242,37 +306,74 @@ class SessionSimulator:
         language = self.world.language
         new_intent, said = language.refine(_take(s.intent, rows), shown_items, rng)
         _put(s.intent, rows, new_intent)
-        match = intent_match(self.world.catalog, new_intent, s.candidates[rows])
-        s.hard[rows], s.graded[rows] = match.hard, match.graded
+        s.hard[rows], s.intent_logit[rows] = self._match(new_intent, s.candidates[rows])
         s.refinements[rows] += 1
         self._rescore(s, rows)
-        for row, text in zip(rows, said, strict=True):
-            _append_text(s, row, (" " + text).encode("utf-8"))
+        _append_texts(s, rows, [" " + text for text in said])
 
 
 def first_occurrences(slates: np.ndarray) -> np.ndarray:
     """(B, K) True where a slate position holds the first occurrence of its index."""
-    earlier = slates[:, :, None] == slates[:, None, :]
-    return ~np.tril(earlier, k=-1).any(axis=2)
+    same = slates[:, :, None] == slates[:, None, :]
+    return ~(same & _earlier_positions(slates.shape[1])).any(axis=2)
+
+
+@functools.cache
+def _earlier_positions(slate_size: int) -> np.ndarray:
+    """(K, K) mask of the positions j < k, built once per slate size."""
+    return np.tri(slate_size, k=-1, dtype=bool)
+
+
+def _in_history(candidates: np.ndarray, history: np.ndarray) -> np.ndarray:
+    """(B, N): each candidate is among its user's `history` items (-1 matches none).
+
+    A loop over the few history columns: cheaper than one (B, N, H) comparison.
+    """
+    found = np.zeros(candidates.shape, bool)
+    for column in history.T:
+        found |= candidates == column[:, None]
+    return found
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
 
 
 def _row_norm(x: np.ndarray) -> np.ndarray:
-    return np.linalg.norm(x, axis=1, keepdims=True) + 1e-8
+    """Euclidean norm of each row (plus 1e-8); what `np.linalg.norm` computes, sans overhead."""
+    return np.sqrt((x * x).sum(axis=1, keepdims=True)) + 1e-8
 
 
-def _take(batch: IntentBatch, rows: np.ndarray) -> IntentBatch:
-    return replace(batch, **{f.name: getattr(batch, f.name)[rows].copy() for f in fields(batch)})
+def _rows(s: Sessions, rows: slice) -> Sessions:
+    """Rows `rows` of `s` (views)."""
+    values = {name: getattr(s, name)[rows] for name in _SESSION_FIELDS if name != "intent"}
+    return Sessions(intent=_take(s.intent, rows), **values)
+
+
+def _take(batch: IntentBatch, rows: np.ndarray | slice) -> IntentBatch:
+    """Rows `rows` of `batch`, as a new batch (of copies for an index array)."""
+    return IntentBatch(**{name: getattr(batch, name)[rows] for name in _INTENT_FIELDS})
 
 
 def _put(batch: IntentBatch, rows: np.ndarray, values: IntentBatch) -> None:
-    for f in fields(batch):
-        getattr(batch, f.name)[rows] = getattr(values, f.name)
+    for name in _INTENT_FIELDS:
+        getattr(batch, name)[rows] = getattr(values, name)
 
 
-def _append_text(s: Sessions, row: int, text: bytes) -> None:
-    """Append a refinement utterance to the instruction, cut to the byte budget."""
-    start = int(s.instruction_length[row])
-    room = s.instruction.shape[1] - start
-    data = text[:room].decode("utf-8", errors="ignore").encode("utf-8")
-    s.instruction[row, start : start + len(data)] = np.frombuffer(data, np.uint8)
-    s.instruction_length[row] = start + len(data)
+def _append_texts(s: Sessions, rows: np.ndarray, texts: list[str]) -> None:
+    """Append a refinement utterance to the instruction of each of `rows`, cut to the
+    byte budget.
+
+    The bytes go through a flat memoryview of the (C-contiguous) instruction array: a
+    numpy slice assignment per row would cost several times the copy itself.
+    """
+    budget = s.instruction.shape[1]
+    flat = s.instruction.data.cast("B")
+    lengths = []
+    starts = s.instruction_length[rows].tolist()
+    for row, start, text in zip(rows.tolist(), starts, texts, strict=True):
+        data = utf8_prefix(text, budget - start)
+        begin = row * budget + start
+        flat[begin : begin + len(data)] = data
+        lengths.append(start + len(data))
+    s.instruction_length[rows] = lengths

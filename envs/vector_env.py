@@ -20,7 +20,7 @@ from gymnasium.vector.utils import batch_space
 
 from ifr_sim.envs.config import WorldConfig, world_config_from_kwargs
 from ifr_sim.envs.sessions import Sessions, SessionSimulator
-from ifr_sim.envs.spaces import MAX_TURN, action_space, check_slates, observation_space
+from ifr_sim.envs.spaces import action_space, check_slates, observation_space
 from ifr_sim.envs.world import build_world
 
 Observation = dict[str, np.ndarray]
@@ -109,9 +109,7 @@ class InstructionRecVectorEnv(VectorEnv[Observation, np.ndarray, np.ndarray]):
 
     def _observation(self) -> Observation:
         assert self._sessions is not None
-        obs = self.simulator.observe(self._sessions)
-        obs["turn"] = np.minimum(obs["turn"], MAX_TURN)
-        return obs
+        return self.simulator.observe(self._sessions)
 
     def _info(self) -> dict[str, Any]:
         s = self._sessions
@@ -126,10 +124,11 @@ class InstructionRecVectorEnv(VectorEnv[Observation, np.ndarray, np.ndarray]):
         }
 
     def _final(self, s: Sessions, ended: np.ndarray, done: np.ndarray) -> dict[str, Any]:
-        obs = self._observation()
+        """The last observation and stats of the sessions in `ended`, before they restart."""
+        obs = self.simulator.observe(s, ended)
         final_obs = np.full(self.num_envs, None, dtype=object)
-        for row in ended:
-            final_obs[row] = {key: value[row] for key, value in obs.items()}
+        for row, values in zip(ended.tolist(), zip(*obs.values(), strict=True), strict=True):
+            final_obs[row] = dict(zip(obs, values, strict=True))
         final_info = {
             "total_clicks": s.total_clicks.copy(),
             "_total_clicks": done,

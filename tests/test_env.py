@@ -13,6 +13,8 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import ifr_sim
 from ifr_sim.agents.registry import make_agent
+from ifr_sim.envs import sessions
+from ifr_sim.envs.candidates import _first_distinct
 from ifr_sim.envs.spaces import decode_instruction
 from ifr_sim.simulation import run_episodes, summarise
 
@@ -160,3 +162,74 @@ def test_candidates_are_distinct_and_mix_matching_items(env: gym.Env) -> None:
     # matching_share=0.2 draws 20 from the intent's matching items (fewer when an intent
     # has few, or draws repeat); random and popular draws add some by chance.
     assert np.mean(matching) >= 15
+
+
+def test_a_clicked_item_is_not_clicked_again_even_when_its_index_repeats() -> None:
+    """An item clicked at its first slot stays clicked though later slots repeat it."""
+    env = gym.make(ENV_ID, click_model="cascade").unwrapped
+    env.reset(seed=0)
+    s = env._sessions
+    s.relevance[0, 7] = 1.0  # a cascade user clicks an attractiveness of 1 for sure
+    _, _, _, _, info = env.step(np.full(10, 7))
+    assert info["clicks"].tolist() == [True] + [False] * 9
+    assert s.clicked[0, 7] and info["relevance"][7] == 0.0
+
+
+def test_reseeding_replays_the_sessions_started_ahead() -> None:
+    """Sessions start in blocks; a reseed must discard the block, not serve from it."""
+    env = gym.make(ENV_ID)
+    first, _ = env.reset(seed=4)
+    env.reset()
+    again, _ = env.reset(seed=4)
+    assert np.array_equal(first["candidates"], again["candidates"])
+    other = gym.make(ENV_ID)
+    other.reset(seed=4)
+    assert np.array_equal(env.reset()[0]["candidates"], other.reset()[0]["candidates"])
+
+
+def test_refinements_are_cut_to_the_byte_budget_at_a_character_boundary() -> None:
+    env = gym.make(ENV_ID).unwrapped
+    env.reset(seed=0)
+    s = env._sessions
+    budget = s.instruction.shape[1]
+    s.instruction_length[0] = budget - 3
+    sessions._append_texts(s, np.array([0]), [" —é"])  # 1 + 3 + 2 bytes: only " " fits
+    assert int(s.instruction_length[0]) == budget - 2
+    decode_instruction(s.instruction[0]).encode("utf-8")  # valid UTF-8
+    s.instruction_length[0] = budget - 5
+    sessions._append_texts(s, np.array([0]), [" —é"])  # " —" fits, "é" does not
+    assert decode_instruction(s.instruction[0][budget - 5 :]) == " —"
+
+
+def test_large_candidate_sets_are_distinct_and_valid() -> None:
+    """N close to the catalog size: the random draws must still yield N distinct items."""
+    env = gym.make(ENV_ID, num_candidates=1500)
+    for seed in range(5):
+        obs, _ = env.reset(seed=seed)
+        assert len(np.unique(obs["candidates"])) == 1500 and obs["candidates"].min() >= 0
+
+
+def test_first_distinct_keeps_the_first_occurrences_in_draw_order() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        count = int(rng.integers(1, 30))
+        drawn = rng.integers(-1, 40, (3, int(rng.integers(count, 60))))  # width >= count
+        got = _first_distinct(drawn, count, 40)
+        for row, kept in zip(drawn, got, strict=True):
+            first = list(dict.fromkeys(x for x in row.tolist() if x >= 0))[:count]
+            assert kept.tolist() == first + [-1] * (count - len(first))
+
+
+def test_the_intent_category_follows_the_users_category_affinity() -> None:
+    """Monte Carlo: the wanted category is drawn from softmax(affinity) over categories
+    that have intents in the bank."""
+    world = gym.make(ENV_ID).unwrapped.world
+    bank, affinity = world.bank, world.users.affinity[[3]]
+    has_intents = np.diff(bank.by_category) > 0
+    weights = np.where(has_intents, np.exp(affinity[0] - affinity[0].max()), 0.0)
+    expected = weights / weights.sum()
+    cdf = np.repeat(bank.category_cdf(affinity, 1.0), 20_000, axis=0)
+    intent, _ = bank.choose(np.random.default_rng(0), cdf)
+    primary = np.searchsorted(bank.by_category, np.argsort(bank.order)[intent], side="right") - 1
+    observed = np.bincount(primary, minlength=len(expected)) / len(intent)
+    assert np.abs(observed - expected).max() < 0.015

@@ -26,6 +26,7 @@ from ifr_sim.instructions import (
     Vocabulary,
     satisfying_items,
 )
+from ifr_sim.instructions.render import _Draws
 
 CATALOGS = pytest.mark.parametrize("catalog", [movie_catalog(), shop_catalog()],
                                    ids=["movies", "shop"])
@@ -239,3 +240,19 @@ def test_refine_with_nothing_to_add() -> None:
     shown = np.full(2, -1, dtype=np.int64)
     assert refine_one(language, full, shown, np.random.default_rng(0)) == (
         full, "Show me something else.")
+
+
+def test_refinement_utterances_draw_as_one_generator_call_per_user_would() -> None:
+    """The batched word choices consume the generator as four uniforms per speaking user,
+    in row order; a user with nothing to add draws none."""
+    language = InstructionLanguage(movie_catalog(), min_matching_items=1)
+    renderer = language._renderer
+    kinds, values = np.array([0, -1, 2, 3, 1]), np.array([HORROR, -1, -1, 1, 0])
+    batched = renderer.refinements(kinds, values, np.random.default_rng(3))
+    rng = np.random.default_rng(3)
+    one_by_one = [
+        renderer._refinement(kind, value, _Draws(rng, size=4)) if kind >= 0
+        else "Show me something else."
+        for kind, value in zip(kinds.tolist(), values.tolist(), strict=True)
+    ]
+    assert batched == one_by_one

@@ -32,6 +32,7 @@ from ifr_sim.instructions import (
     satisfying_items,
     vocabulary_for,
 )
+from ifr_sim.instructions.matching import _byte_popcount, _category_bits, _popcount
 
 AIRPLANE = 5  # 1980 comedy
 YEAR_SCALE = 0.1 * (2018 - 1942)  # range decay scale: 10% of the catalog's year span
@@ -166,3 +167,16 @@ def test_invalid_intents_are_rejected() -> None:
     batch = IntentBatch.from_intents([Intent()], catalog, vocabulary_for(catalog))
     with pytest.raises(ValueError, match="shape"):
         intent_match(catalog, batch, np.zeros((2, 3), dtype=np.int64))
+
+
+def test_category_counts_span_several_bit_words() -> None:
+    """More than 64 categories: an item's hits are counted across words."""
+    rng = np.random.default_rng(0)
+    member = rng.random((30, 150)) < 0.2
+    wanted = rng.random((4, 150)) < 0.1
+    bits, wanted_bits = _category_bits(member), _category_bits(wanted)
+    assert bits.shape == (30, 3)
+    counts = _popcount(bits[None] & wanted_bits[:, None, :]).sum(axis=2)
+    np.testing.assert_array_equal(counts, (member[None] & wanted[:, None]).sum(axis=2))
+    np.testing.assert_array_equal(_byte_popcount(bits), np.unpackbits(
+        bits.view(np.uint8), axis=1).reshape(30, 3, 64).sum(axis=2))

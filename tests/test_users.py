@@ -76,3 +76,17 @@ def test_synthetic_population_without_ratings() -> None:
     population = build_population(catalog, UserConfig())
     assert population.taste.shape == (1000, 16)
     assert population.liked.shape[0] == 1000 and population.liked.min() >= 0
+
+
+def test_weighted_taste_scores_match_the_z_score_formula(movielens) -> None:
+    """The folded computation equals weight * (taste . f - taste . mean) / sd, in float64."""
+    population = build_population(movielens, UserConfig())
+    rng = np.random.default_rng(0)
+    taste = population.taste[:4]
+    items = rng.integers(0, len(movielens), (4, 50))
+    got = population.item_taste_scores(taste, items, weight=2.5)
+    t, f = taste.astype(np.float64), population.item_factors[items].astype(np.float64)
+    sd = np.sqrt(np.einsum("bd,de,be->b", t, population.taste_cov, t))
+    want = 2.5 * (np.einsum("bnd,bd->bn", f, t) - (t @ population.taste_mean)[:, None])
+    np.testing.assert_allclose(got, want / sd[:, None], rtol=1e-4, atol=1e-4)
+    assert got.dtype == np.float32

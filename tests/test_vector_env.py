@@ -107,3 +107,29 @@ def test_vector_env_rejects_bad_actions() -> None:
     env.reset(seed=0)
     with pytest.raises(ValueError, match="shape"):
         env.step(np.zeros((3, 10), dtype=np.int64))
+
+
+def test_final_observation_is_the_ended_sessions_last_view() -> None:
+    env = make_vec(64)
+    obs, _ = env.reset(seed=1)
+    ended = 0
+    for slate in random_slates(30, 64, 100, 10, seed=4):
+        previous = obs
+        obs, _, terminated, truncated, info = env.step(slate)
+        for row in np.flatnonzero(terminated | truncated):
+            final = info["final_obs"][row]
+            assert final["turn"][0] == info["final_info"]["turns"][row]
+            assert np.array_equal(final["candidates"], previous["candidates"][row])
+            assert not np.array_equal(final["candidates"], obs["candidates"][row])
+            ended += 1
+    assert ended > 0
+
+
+def test_same_seed_same_vector_rollout() -> None:
+    slates = random_slates(15, 16, 100, 10, seed=2)
+    runs = []
+    for _ in range(2):
+        env = make_vec(16)
+        env.reset(seed=9)
+        runs.append([env.step(slate)[1].tobytes() for slate in slates])
+    assert runs[0] == runs[1]

@@ -13,7 +13,7 @@ import numpy as np
 
 from ifr_sim.catalog.catalog import Catalog
 from ifr_sim.instructions.intent import Intent, IntentBatch
-from ifr_sim.instructions.refinement import refine_batch
+from ifr_sim.instructions.refinement import Refiner
 from ifr_sim.instructions.render import Renderer
 from ifr_sim.instructions.sampling import IntentSampler
 from ifr_sim.instructions.templates import Split, Template, templates_for
@@ -52,6 +52,7 @@ class InstructionLanguage:
         self.min_matching_items = min_matching_items
         self._sampler = IntentSampler(catalog, self.vocabulary, specificity, min_matching_items)
         self._renderer = Renderer(catalog, self.vocabulary)
+        self._refiner = Refiner(catalog, self.vocabulary)
 
     def sample_intent(self, rng: np.random.Generator, category_affinity: np.ndarray) -> Intent:
         """Draw an intent for a user with non-negative `category_affinity` (shape (C,)).
@@ -87,11 +88,8 @@ class InstructionLanguage:
             the refined intents and, per row, the utterance ("No, not horror."), or
             "Show me something else." where nothing could be added.
         """
-        refinement = refine_batch(self.catalog, self.vocabulary, batch, shown_items, rng)
-        said = [
-            self._renderer.refinement(int(kind), int(value), rng)
-            for kind, value in zip(refinement.kind, refinement.value, strict=True)
-        ]
+        refinement = self._refiner.refine(batch, shown_items, rng)
+        said = self._renderer.refinements(refinement.kind, refinement.value, rng)
         return refinement.batch, said
 
     def batch(self, intents: Sequence[Intent]) -> IntentBatch:

@@ -9,7 +9,7 @@ the refining users, because the vector env refines many users per step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -39,76 +39,82 @@ class Refinement:
     value: np.ndarray
 
 
-def refine_batch(
-    catalog: Catalog,
-    vocabulary: Vocabulary,
-    batch: IntentBatch,
-    shown_items: np.ndarray,
-    rng: np.random.Generator,
-) -> Refinement:
-    """Add one part to each of R intents, reacting to the (R, K) items shown (-1 = empty)."""
-    rows = np.arange(len(batch))
-    valid = shown_items >= 0
-    shown = np.maximum(shown_items, 0)
+class Refiner:
+    """Refines intents of one catalog; built once per `InstructionLanguage`, so the
+    vocabulary's lists become arrays once rather than at every refinement."""
 
-    counts = (catalog.categories[shown] & valid[:, :, None]).sum(axis=1)
-    counts[:, ~np.asarray(vocabulary.speakable, dtype=bool)] = 0
-    counts[batch.include | batch.exclude] = 0
-    category = counts.argmax(axis=1)
+    def __init__(self, catalog: Catalog, vocabulary: Vocabulary) -> None:
+        self.catalog = catalog
+        self.vocabulary = vocabulary
+        # Row-major, so that gathering the rows of shown items is a cheap copy per row.
+        self._categories = np.ascontiguousarray(catalog.categories)
+        self._unspeakable = ~np.asarray(vocabulary.speakable, dtype=bool)
+        self._low = np.array([b.low for b in vocabulary.range_buckets])
+        self._high = np.array([b.high for b in vocabulary.range_buckets])
+        name = catalog.range_attribute
+        self._range_values = (
+            catalog.attributes[name] if name is not None and vocabulary.range_buckets else None
+        )
 
-    bucket, can_range = _least_shown_bucket(catalog, vocabulary, batch, shown, valid, rng)
-    popularity = np.where(
-        _mean(catalog.popularity[shown], valid) >= MAINSTREAM_SLATE,
-        POPULARITY_CODES["hidden_gem"],
-        POPULARITY_CODES["well_known"],
-    )
-    available = np.stack(
-        [counts.max(axis=1) > 0, can_range, batch.min_quality <= 0, batch.popularity == 0], axis=1
-    )
-    keys = np.where(available, rng.random(available.shape), -1.0)
-    kind = np.where(available.any(axis=1), keys.argmax(axis=1), -1)
+    def refine(
+        self, batch: IntentBatch, shown_items: np.ndarray, rng: np.random.Generator
+    ) -> Refinement:
+        """Add one part to each of R intents, reacting to the (R, K) items shown (-1 = empty)."""
+        rows = np.arange(len(batch))
+        valid = shown_items >= 0
+        shown = np.maximum(shown_items, 0)
 
-    exclude = batch.exclude.copy()
-    adds = kind == 0
-    exclude[rows[adds], category[adds]] = True
-    low, high = batch.range_low.copy(), batch.range_high.copy()
-    adds = kind == 1
-    if adds.any():
-        bounds = np.array([(b.low, b.high) for b in vocabulary.range_buckets])
-        low[adds], high[adds] = bounds[bucket[adds]].T
-    refined = replace(
-        batch,
-        exclude=exclude,
-        range_low=low,
-        range_high=high,
-        min_quality=np.where(kind == 2, vocabulary.quality_bar, batch.min_quality),
-        popularity=np.where(kind == 3, popularity, batch.popularity).astype(np.int8),
-    )
-    value = np.select([kind == 0, kind == 1, kind == 3], [category, bucket, popularity], -1)
-    return Refinement(batch=refined, kind=kind, value=value)
+        member = np.take(self._categories, shown, axis=0)  # faster than [shown]
+        counts = (member & valid[:, :, None]).sum(axis=1)
+        counts[batch.include | batch.exclude | self._unspeakable] = 0
+        category = counts.argmax(axis=1)
 
+        bucket, can_range = self._least_shown_bucket(batch, shown, valid, rng)
+        popularity = np.where(
+            _mean(self.catalog.popularity[shown], valid) >= MAINSTREAM_SLATE,
+            POPULARITY_CODES["hidden_gem"],
+            POPULARITY_CODES["well_known"],
+        )
+        available = np.stack(
+            [counts[rows, category] > 0, can_range, batch.min_quality <= 0, batch.popularity == 0],
+            axis=1,
+        )
+        keys = np.where(available, rng.random(available.shape), -1.0)
+        kind = np.where(available.any(axis=1), keys.argmax(axis=1), -1)
 
-def _least_shown_bucket(
-    catalog: Catalog,
-    vocabulary: Vocabulary,
-    batch: IntentBatch,
-    shown: np.ndarray,
-    valid: np.ndarray,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, the range bucket holding fewest shown items (ties at random), and whether
-    a range can be asked for at all (none yet, and the catalog has buckets)."""
-    rows = len(batch)
-    no_range = np.isinf(batch.range_low) & np.isinf(batch.range_high)
-    buckets = vocabulary.range_buckets
-    if not buckets or catalog.range_attribute is None:
-        return np.zeros(rows, np.int64), np.zeros(rows, bool)
-    values = catalog.attributes[catalog.range_attribute][shown]
-    low = np.array([b.low for b in buckets])
-    high = np.array([b.high for b in buckets])
-    inside = (values[:, :, None] >= low) & (values[:, :, None] <= high) & valid[:, :, None]
-    crowding = inside.sum(axis=1) + rng.random((rows, len(buckets)))
-    return crowding.argmin(axis=1), no_range
+        excludes, ranges, raises, popular = kind == 0, kind == 1, kind == 2, kind == 3
+        exclude = batch.exclude.copy()
+        exclude[rows, category] |= excludes
+        low, high = batch.range_low, batch.range_high
+        if ranges.any():
+            low = np.where(ranges, self._low[bucket], low)
+            high = np.where(ranges, self._high[bucket], high)
+        refined = IntentBatch(
+            include=batch.include,
+            exclude=exclude,
+            range_low=low,
+            range_high=high,
+            min_quality=np.where(raises, self.vocabulary.quality_bar, batch.min_quality),
+            popularity=np.where(popular, popularity, batch.popularity).astype(np.int8),
+            reference=batch.reference,
+        )
+        added = np.where(popular, popularity, -1)
+        value = np.where(excludes, category, np.where(ranges, bucket, added))
+        return Refinement(batch=refined, kind=kind, value=value)
+
+    def _least_shown_bucket(
+        self, batch: IntentBatch, shown: np.ndarray, valid: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per row, the range bucket holding fewest shown items (ties at random), and
+        whether a range can be asked for at all (none yet, and the catalog has buckets)."""
+        rows = len(batch)
+        if self._range_values is None:
+            return np.zeros(rows, np.int64), np.zeros(rows, bool)
+        no_range = np.isinf(batch.range_low) & np.isinf(batch.range_high)
+        values = self._range_values[shown][:, :, None]
+        inside = (values >= self._low) & (values <= self._high) & valid[:, :, None]
+        crowding = inside.sum(axis=1) + rng.random((rows, len(self._low)))
+        return crowding.argmin(axis=1), no_range
 
 
 def _mean(values: np.ndarray, valid: np.ndarray) -> np.ndarray:

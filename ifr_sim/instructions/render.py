@@ -44,12 +44,15 @@ SOMETHING_CHANCE = 0.4
 
 
 class _Draws:
-    """Uniform numbers drawn from `rng` a batch at a time, consumed one per word choice."""
+    """Uniform numbers drawn from `rng` a batch at a time, consumed one per word choice
+    (last first); `values` are uniforms drawn already, used up before drawing more."""
 
-    def __init__(self, rng: np.random.Generator, size: int = 16) -> None:
+    def __init__(
+        self, rng: np.random.Generator, size: int = 16, values: Sequence[float] = ()
+    ) -> None:
         self._rng = rng
         self._size = size
-        self._values: list[float] = []
+        self._values: list[float] = list(values)
 
     def uniform(self) -> float:
         if not self._values:
@@ -145,9 +148,23 @@ class Renderer:
             return title
         return f"{title} ({self._years[item]:.0f})"
 
-    def refinement(self, kind: int, value: int, rng: np.random.Generator) -> str:
-        """What a user says to add one part (`KINDS[kind]` with `value`; -1: nothing)."""
-        draws = _Draws(rng, size=4)
+    def refinements(
+        self, kinds: np.ndarray, values: np.ndarray, rng: np.random.Generator
+    ) -> list[str]:
+        """What each user says to add one part (`KINDS[kind]` with `value`; -1: nothing).
+
+        A user who says something makes two word choices from four uniforms of their own,
+        drawn for all users in one call (row order, as one `_Draws` per user would).
+        """
+        speaking = int(np.count_nonzero(kinds >= 0))
+        uniforms = iter(rng.random((speaking, 4)).tolist())
+        return [
+            self._refinement(kind, value, _Draws(rng, values=next(uniforms)))
+            if kind >= 0 else NOTHING_TO_ADD
+            for kind, value in zip(kinds.tolist(), values.tolist(), strict=True)
+        ]
+
+    def _refinement(self, kind: int, value: int, draws: _Draws) -> str:
         vocab = self.vocabulary
         if kind == 0:
             return draws.pick(REFINE_EXCLUDE).format(draws.pick(vocab.categories[value].avoid))
@@ -156,8 +173,7 @@ class Renderer:
             return draws.pick(REFINE_RANGE).format(phrase)
         if kind == 2:
             return draws.pick(REFINE_QUALITY).format(draws.pick(vocab.quality_adjectives))
-        if kind == 3:
-            popularity = POPULARITY_NAMES[value]
-            words = vocab.popularity_adjectives[popularity]
-            return draws.pick(REFINE_POPULARITY[popularity]).format(draws.pick(words))
-        return NOTHING_TO_ADD
+        popularity = POPULARITY_NAMES[value]
+        assert popularity is not None  # kind 3 always adds a popularity code
+        words = vocab.popularity_adjectives[popularity]
+        return draws.pick(REFINE_POPULARITY[popularity]).format(draws.pick(words))
