@@ -61,7 +61,8 @@ class InstructionRecEnv(gym.Env[Observation, np.ndarray]):
     observation they return: `relevance` (N,) attractiveness of each candidate now,
     `satisfies` (N,) hard-constraint match, `oracle_slate` (K,) the positions an oracle
     would recommend, `instruction` (text), `intent`, `profile`. `step` also returns what
-    happened in the turn just played: `clicks` (K,), `slate_items` (K,, -1 for empty
+    happened in the turn just played: `clicks` (K,), `position_rewards` (K,, the reward
+    earned at each position; they sum to the reward), `slate_items` (K,, -1 for empty
     slots), `refined`, `total_clicks`.
 
     ## Arguments
@@ -116,6 +117,7 @@ class InstructionRecEnv(gym.Env[Observation, np.ndarray]):
         info = self._info()
         info.update(
             clicks=outcome.clicks[0],
+            position_rewards=outcome.position_rewards[0],
             slate_items=outcome.slate_items[0],
             refined=bool(outcome.refined[0]),
             total_clicks=int(self._sessions.total_clicks[0]),

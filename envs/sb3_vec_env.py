@@ -31,7 +31,6 @@ from stable_baselines3.common.vec_env.base_vec_env import (
     VecEnvStepReturn,
 )
 
-from ifr_sim.envs.reward import position_rewards
 from ifr_sim.envs.vector_env import InstructionRecVectorEnv
 from ifr_sim.registration import ENV_ID
 
@@ -61,7 +60,6 @@ class SB3VecEnv(VecEnv):
         super().__init__(venv.num_envs, venv.single_observation_space, venv.single_action_space)
         self._t_start = time.time()
         self._actions: np.ndarray | None = None
-        self._satisfies: np.ndarray | None = None  # (B, N) of the obs the actions answer
         self._returns = np.zeros(self.num_envs)
         self._lengths = np.zeros(self.num_envs, np.int64)
 
@@ -69,10 +67,9 @@ class SB3VecEnv(VecEnv):
         options = self._options[0]
         if any(o != options for o in self._options):
             raise ValueError("set_options: the users share one env, pass one options dict")
-        obs, info = self.venv.reset(seed=self._seeds[0], options=options or None)
+        obs, _ = self.venv.reset(seed=self._seeds[0], options=options or None)
         self._reset_seeds()
         self._reset_options()
-        self._satisfies = info["satisfies"]
         self._returns[:] = 0.0
         self._lengths[:] = 0
         return obs
@@ -81,15 +78,11 @@ class SB3VecEnv(VecEnv):
         self._actions = actions
 
     def step_wait(self) -> VecEnvStepReturn:
-        if self._actions is None or self._satisfies is None:
+        if self._actions is None:
             raise RuntimeError("call reset() and step_async() before step_wait()")
         actions, self._actions = self._actions, None
         obs, reward, terminated, truncated, info = self.venv.step(actions)
-        slates = np.asarray(actions).reshape(self.num_envs, -1)  # validated by the step
-        slate_satisfies = np.take_along_axis(self._satisfies, slates, axis=1)
-        clicks = info["clicks"]
-        earned = position_rewards(clicks, slate_satisfies, self.venv.config.reward)
-        self._satisfies = info["satisfies"]
+        clicks, earned = info["clicks"], info["position_rewards"]
         rewards = reward.astype(np.float32, copy=False)
         dones = terminated | truncated
         time_limit = truncated & ~terminated

@@ -35,6 +35,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from ifr_sim.envs.intent_bank import utf8_prefix
+from ifr_sim.envs.reward import position_rewards
 from ifr_sim.envs.spaces import MAX_TURN
 from ifr_sim.envs.world import World
 from ifr_sim.instructions import IntentBatch, intent_match
@@ -79,7 +80,8 @@ class TurnOutcome:
     """What happened in one turn, per user."""
 
     clicks: np.ndarray  # (B, K) bool
-    reward: np.ndarray  # (B,) float
+    position_rewards: np.ndarray  # (B, K) reward earned at each slate position
+    reward: np.ndarray  # (B,) float: their sum
     terminated: np.ndarray  # (B,) bool: the user left
     shown: np.ndarray  # (B, K) bool: slot shows an item (False for a repeated index)
     slate_items: np.ndarray  # (B, K) item indices shown (-1 for empty slots)
@@ -211,9 +213,7 @@ class SessionSimulator:
         clicks = world.clicks.sample(s.relevance.take(flat) * shown, rng)
         items = np.where(shown, s.candidates.take(flat), -1)
         user_clicks = clicks.sum(axis=1)
-        reward = cfg.reward.click * user_clicks
-        if cfg.reward.intent_bonus:
-            reward = reward + cfg.reward.intent_bonus * (s.hard.take(flat) & clicks).sum(1)
+        earned = position_rewards(clicks, s.hard.take(flat), cfg.reward)
 
         s.seen.put(flat, True)
         s.clicked.put(flat[clicks], True)
@@ -240,7 +240,8 @@ class SessionSimulator:
         self._refresh(s)
         return TurnOutcome(
             clicks=clicks,
-            reward=reward.astype(np.float32),
+            position_rewards=earned,
+            reward=earned.sum(axis=1),
             terminated=terminated,
             shown=shown,
             slate_items=items,

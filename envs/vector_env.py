@@ -31,7 +31,8 @@ class InstructionRecVectorEnv(VectorEnv[Observation, np.ndarray, np.ndarray]):
 
     Observations are the single env's, stacked on axis 0. `info` holds arrays over users:
     `relevance` (B, N), `satisfies` (B, N), `oracle_slate` (B, K), `intent_id` (B,),
-    `profile` (B,), and after a step `clicks` (B, K), `slate_items` (B, K), `refined` (B,),
+    `profile` (B,), and after a step `clicks` (B, K), `position_rewards` (B, K),
+    `slate_items` (B, K), `refined` (B,),
     `total_clicks` (B,). For users whose session ended this step, `final_obs` (object array
     of observation dicts) and `final_info` (`total_clicks`, `turns`) are set under the
     masks `_final_obs` / `_final_info`.
@@ -95,6 +96,7 @@ class InstructionRecVectorEnv(VectorEnv[Observation, np.ndarray, np.ndarray]):
         done = outcome.terminated | truncated
         step_info = {
             "clicks": outcome.clicks,
+            "position_rewards": outcome.position_rewards,
             "slate_items": outcome.slate_items,
             "refined": outcome.refined,
             "total_clicks": s.total_clicks.copy(),

@@ -13,8 +13,10 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import ifr_sim
 from ifr_sim.agents.registry import make_agent
+from ifr_sim.config import with_overrides
 from ifr_sim.envs import sessions
 from ifr_sim.envs.candidates import _first_distinct
+from ifr_sim.envs.config import WorldConfig
 from ifr_sim.envs.spaces import decode_instruction
 from ifr_sim.simulation import run_episodes, summarise
 
@@ -233,3 +235,16 @@ def test_the_intent_category_follows_the_users_category_affinity() -> None:
     primary = np.searchsorted(bank.by_category, np.argsort(bank.order)[intent], side="right") - 1
     observed = np.bincount(primary, minlength=len(expected)) / len(intent)
     assert np.abs(observed - expected).max() < 0.015
+
+
+def test_position_rewards_sum_to_the_reward_and_follow_the_clicks() -> None:
+    env = gym.make(ENV_ID, config=with_overrides(WorldConfig(), {"reward.intent_bonus": 0.5}))
+    _, info = env.reset(seed=4)
+    for _ in range(60):
+        satisfies = info["satisfies"][info["oracle_slate"]]
+        _, reward, terminated, truncated, info = env.step(info["oracle_slate"])
+        expected = info["clicks"] * (1.0 + 0.5 * satisfies)
+        assert np.allclose(info["position_rewards"], expected)
+        assert info["position_rewards"].sum() == pytest.approx(reward)
+        if terminated or truncated:
+            _, info = env.reset()
