@@ -26,8 +26,8 @@ class PPOConfig:
     n_envs: int = help_field(32, "simulated users stepped together during rollouts")
     n_steps: int = help_field(8, "turns per user per rollout (rollout = n_envs * n_steps)")
     batch_size: int = help_field(64, "minibatch size of each gradient step")
-    n_epochs: int = help_field(4, "passes over each rollout")
-    learning_rate: float = help_field(1e-3, "learning rate of the heads")
+    n_epochs: int = help_field(8, "passes over each rollout")
+    learning_rate: float = help_field(5e-3, "learning rate of the heads")
     encoder_lr_scale: float = help_field(
         0.05, "the transformer's (LoRA or full) learning rate as a fraction of the heads'"
     )

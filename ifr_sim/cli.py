@@ -86,6 +86,10 @@ def _parser() -> argparse.ArgumentParser:
     add_world_options(demo)
     demo.add_argument("--episodes", type=int, default=300, help="sessions per agent")
     demo.add_argument("--seed", type=int, default=0, help="seed of users, clicks and agents")
+    demo.add_argument("--train-steps", type=int, default=2048,
+                      help="PPO steps of the short training run (0 skips it)")
+    demo.add_argument("--run-dir", type=Path, default=Path("runs/demo"),
+                      help="where the demo's training run goes")
     demo.set_defaults(run=_demo, split="heldout")
 
     bench = commands.add_parser("bench", help="benchmarks that print figures")
@@ -246,7 +250,7 @@ def _evaluate_instruction_file(args: argparse.Namespace, world: World) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from ifr_sim.demo import run_demo
 
-    run_demo(world_config(args), args.episodes, args.seed)
+    run_demo(world_config(args), args.episodes, args.seed, args.train_steps, args.run_dir)
     return 0
 
 

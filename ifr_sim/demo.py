@@ -1,18 +1,32 @@
-"""`ifr-sim demo`: the main job, every agent evaluated on held-out users and templates."""
+"""`ifr-sim demo`: the main job, on the embedded defaults.
+
+1. Every baseline agent on the same held-out sessions, one comparison table.
+2. A short PPO run of the scorer (the `quick` preset), evaluated before and after on those
+   sessions, and where its curves are.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
 from typing import Any
 
 from ifr_sim.agents.registry import AGENTS, make_agent
+from ifr_sim.agents.train_config import train_preset
+from ifr_sim.agents.trainer import train
+from ifr_sim.config import with_overrides
 from ifr_sim.envs.config import WorldConfig
 from ifr_sim.envs.world import build_world
 from ifr_sim.evaluation import METRICS, evaluate
 from ifr_sim.results import print_results
 
+BEFORE_AFTER = ("reward", "ctr", "ndcg@10", "hr@10", "mrr", "intent_precision@10")
 
-def run_demo(config: WorldConfig, episodes: int, seed: int) -> dict[str, dict[str, Any]]:
-    """Evaluate every registered agent on the same sessions and print a comparison table."""
+
+def run_demo(
+    config: WorldConfig, episodes: int, seed: int, train_steps: int, run_dir: Path
+) -> dict[str, dict[str, Any]]:
+    """Evaluate every agent, then train PPO for `train_steps` and compare before/after."""
     world = build_world(config)
     oracle = evaluate(make_agent("oracle", world), config, episodes, seed)
     results: dict[str, dict[str, Any]] = {}
@@ -25,4 +39,23 @@ def run_demo(config: WorldConfig, episodes: int, seed: int) -> dict[str, dict[st
                                      oracle["reward"])
     print(f"\n{episodes} held-out sessions per agent (seed {seed}), mean ± 95% CI:")
     print_results(results, METRICS)
+    if train_steps > 0:
+        results["ppo"] = _train_and_compare(config, episodes, seed, train_steps, run_dir)
     return results
+
+
+def _train_and_compare(
+    config: WorldConfig, episodes: int, seed: int, steps: int, run_dir: Path
+) -> dict[str, Any]:
+    training = with_overrides(
+        dataclasses.replace(train_preset("quick"), world=config, seed=seed),
+        {"total_steps": steps, "eval_every": steps, "eval_episodes": episodes},
+    )
+    print(f"\ntraining the scorer with PPO for {steps:,} steps (quick preset) ...", flush=True)
+    summary = train(training, run_dir)
+    before, after = summary["history"][0], summary["final"]
+    print(f"\nPPO before/after on the same held-out sessions ({summary['steps']:,} steps, "
+          f"{summary['seconds']:.0f} s):")
+    print_results({"zero-shot policy": before, "after PPO": after}, BEFORE_AFTER)
+    print(f"curves: {run_dir / 'progress.csv'}; checkpoint: {summary['checkpoint']}")
+    return after

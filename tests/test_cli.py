@@ -77,3 +77,14 @@ def test_bench_scorer_prints_figures(capsys) -> None:
     assert main(["bench", "scorer", "--seconds", "0.1"]) == 0
     out = capsys.readouterr().out
     assert "candidates scored/s" in out and "scorer / bare encoding ratio" in out
+
+
+@pytest.mark.slow
+def test_demo_runs_baselines_and_a_short_training(tmp_path: Path, capsys) -> None:
+    code = main(["demo", "--episodes", "16", "--train-steps", "64", "--run-dir",
+                 str(tmp_path / "demo")])
+    assert code == 0
+    out = capsys.readouterr().out
+    for name in ("random", "popularity", "bm25", "linucb", "zero-shot", "oracle", "after PPO"):
+        assert name in out
+    assert (tmp_path / "demo" / "checkpoint" / "policy.safetensors").is_file()
