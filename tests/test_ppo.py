@@ -225,3 +225,22 @@ def test_train_and_evaluate_checkpoint_from_the_command_line(
     assert main(["evaluate", "--checkpoint", str(run / "checkpoint"), "--episodes", "8",
                  "--num-candidates", "20", "--slate-size", "4", "--json", str(out)]) == 0
     assert json.loads(out.read_text())["agent"] == "ppo"
+
+
+@pytest.mark.slow
+def test_gpu_check_script_runs_on_cpu(tiny_bert_dir: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [sys.executable, str(root / "scripts" / "gpu_check.py"), "--steps", "32",
+         "--episodes", "8", "--run-dir", str(tmp_path / "run"),
+         "--set", f"scorer.model_path={tiny_bert_dir}", "--set", "ppo.n_envs=4",
+         "--set", "ppo.batch_size=16", "--set", "world.num_candidates=20",
+         "--set", "world.slate_size=4"],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    for line in ("device:", "steps/s", "peak GPU memory:", "held-out NDCG@10:"):
+        assert line in result.stdout
