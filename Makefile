@@ -25,6 +25,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy ifr_sim envs agents dashboards scripts
 	$(BIN)/python -m pytest -q
 
 clean:

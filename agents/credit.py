@@ -92,7 +92,7 @@ class PositionRewardCallback(BaseCallback):
     """Hands each step's per-position rewards (`info["position_rewards"]`) to the buffer."""
 
     def _on_step(self) -> bool:
-        buffer = self.model.rollout_buffer
+        buffer = getattr(self.model, "rollout_buffer", None)
         if isinstance(buffer, SlateRolloutBuffer):
             infos = self.locals["infos"]
             buffer.record_position_rewards(np.stack([info["position_rewards"] for info in infos]))

@@ -48,7 +48,9 @@ class ScorerFeaturesExtractor(BaseFeaturesExtractor):
     def __init__(
         self, observation_space: spaces.Dict, scorer: Scorer, shown_penalty: float = 5.0
     ) -> None:
-        self.num_candidates = int(observation_space["candidates"].shape[0])
+        shape = observation_space["candidates"].shape
+        assert shape is not None
+        self.num_candidates = int(shape[0])
         super().__init__(observation_space, scorer.query_dim + self.num_candidates + STATE_FEATURES)
         self.scorer = scorer
         self.query_dim = scorer.query_dim
@@ -109,7 +111,7 @@ class GroupScaledAdamW(torch.optim.AdamW):
     time keeps the transformer's rate a fixed fraction of the heads'.
     """
 
-    def step(self, closure: Any = None) -> Any:  # type: ignore[override]
+    def step(self, closure: Any = None) -> Any:
         base = [group["lr"] for group in self.param_groups]
         for group in self.param_groups:
             group["lr"] = group["lr"] * group.get("lr_scale", 1.0)
@@ -162,12 +164,16 @@ class ScorerPolicy(ActorCriticPolicy):
     def _build_mlp_extractor(self) -> None:
         extractor = self.features_extractor
         assert isinstance(extractor, ScorerFeaturesExtractor)
-        self.mlp_extractor = SlateLatents(extractor.query_dim, extractor.num_candidates)
+        # SB3 types this attribute as its MlpExtractor; ours has the same interface.
+        self.mlp_extractor = SlateLatents(  # type: ignore[assignment]
+            extractor.query_dim, extractor.num_candidates
+        )
 
     def _build(self, lr_schedule: Schedule) -> None:
         self._build_mlp_extractor()
-        self.action_dist = PlackettLuceDistribution(self.slate_size)
-        self.action_net = self.action_dist.proba_distribution_net()
+        distribution = PlackettLuceDistribution(self.slate_size)
+        self.action_dist = distribution
+        self.action_net = distribution.proba_distribution_net()
         self.value_net = nn.Linear(self.mlp_extractor.latent_dim_vf, 1)
         encoder = {id(p) for p in self.scorer.encoder_parameters()}
         rest = [p for p in self.parameters() if p.requires_grad and id(p) not in encoder]
@@ -176,7 +182,9 @@ class ScorerPolicy(ActorCriticPolicy):
             groups.append(
                 {"params": self.scorer.encoder_parameters(), "lr_scale": self.encoder_lr_scale}
             )
-        self.optimizer = self.optimizer_class(groups, lr=lr_schedule(1), **self.optimizer_kwargs)
+        self.optimizer = self.optimizer_class(  # type: ignore[call-arg]
+            groups, lr=lr_schedule(1), **self.optimizer_kwargs
+        )
 
     def _get_action_dist_from_latent(self, latent_pi: torch.Tensor) -> PlackettLuceDistribution:
         return self.action_dist.proba_distribution(self.action_net(latent_pi))

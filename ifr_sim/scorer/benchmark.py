@@ -25,7 +25,7 @@ from ifr_sim.scorer.pooling import masked_mean
 USERS, CANDIDATES = 256, 100
 
 
-def _rate(work: Callable[[], None], units: int, seconds: float) -> float:
+def _rate(work: Callable[[], object], units: int, seconds: float) -> float:
     """Units per second of `work`, repeated for about `seconds` after one warm-up call."""
     work()
     calls, start = 0, time.perf_counter()
@@ -36,10 +36,11 @@ def _rate(work: Callable[[], None], units: int, seconds: float) -> float:
 
 
 def _paired_rates(
-    first: Callable[[], None], second: Callable[[], None], units: int, seconds: float
+    first: Callable[[], object], second: Callable[[], object], units: int, seconds: float
 ) -> tuple[float, float]:
     """Units per second of two jobs run alternately, so that both see the same load."""
-    first(), second()
+    first()
+    second()
     spent = [0.0, 0.0]
     calls = 0
     while sum(spent) < seconds or calls == 0:
