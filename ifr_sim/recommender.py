@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -42,6 +43,14 @@ class Recommender:
 
             catalog = load_movielens()
         return cls(make_scorer(config or ScorerConfig(), catalog))
+
+    @classmethod
+    def from_checkpoint(cls, directory: str | Path) -> Recommender:
+        """The scorer of a policy trained with `ifr-sim train` (its checkpoint directory)."""
+        from ifr_sim.agents.checkpoint import load_checkpoint
+
+        policy, _ = load_checkpoint(Path(directory))
+        return cls(policy.scorer)
 
     def recommend(
         self,

@@ -107,6 +107,10 @@ def test_checkpoint_round_trip_gives_the_same_scores(config: TrainConfig, tmp_pa
         b = loaded.extract_features(obs)
     assert torch.allclose(a, b, atol=1e-5)
     assert {p.name for p in (tmp_path / "ckpt").iterdir()} == {"config.json", "policy.safetensors"}
+    from ifr_sim.recommender import Recommender
+
+    recommendations = Recommender.from_checkpoint(tmp_path / "ckpt").recommend("a comedy", k=3)
+    assert [r.rank for r in recommendations] == [1, 2, 3]
 
 
 def test_corrupt_or_missing_checkpoints_are_reported(config: TrainConfig, tmp_path: Path) -> None:
