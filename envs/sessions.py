@@ -356,6 +356,15 @@ def _take(batch: IntentBatch, rows: np.ndarray | slice) -> IntentBatch:
     return IntentBatch(**{name: getattr(batch, name)[rows] for name in _INTENT_FIELDS})
 
 
+def replace_rows(s: Sessions, rows: np.ndarray, fresh: Sessions) -> None:
+    """Overwrite the sessions in `rows` with `fresh` ones, in place (autoreset)."""
+    for name in _SESSION_FIELDS:
+        if name == "intent":
+            _put(s.intent, rows, fresh.intent)
+        else:
+            getattr(s, name)[rows] = getattr(fresh, name)
+
+
 def _put(batch: IntentBatch, rows: np.ndarray, values: IntentBatch) -> None:
     for name in _INTENT_FIELDS:
         getattr(batch, name)[rows] = getattr(values, name)

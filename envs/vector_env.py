@@ -10,7 +10,6 @@ session's, and the last observation of the ended one is in `info["final_obs"]`.
 
 from __future__ import annotations
 
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from ifr_sim.envs.config import WorldConfig, world_config_from_kwargs
-from ifr_sim.envs.sessions import Sessions, SessionSimulator
+from ifr_sim.envs.sessions import Sessions, SessionSimulator, replace_rows
 from ifr_sim.envs.spaces import action_space, check_slates, observation_space
 from ifr_sim.envs.world import build_world
 
@@ -105,7 +104,7 @@ class InstructionRecVectorEnv(VectorEnv[Observation, np.ndarray, np.ndarray]):
         final: dict[str, Any] = {}
         if len(ended):
             final = self._final(s, ended, done)
-            _replace_rows(s, ended, self.simulator.start(self.np_random, len(ended)))
+            replace_rows(s, ended, self.simulator.start(self.np_random, len(ended)))
         info = {**self._info(), **step_info, **final}
         return self._observation(), outcome.reward, outcome.terminated, truncated, info
 
@@ -140,13 +139,3 @@ class InstructionRecVectorEnv(VectorEnv[Observation, np.ndarray, np.ndarray]):
         return {"final_obs": final_obs, "_final_obs": done, "final_info": final_info,
                 "_final_info": done}
 
-
-def _replace_rows(s: Sessions, rows: np.ndarray, fresh: Sessions) -> None:
-    """Overwrite the sessions in `rows` with `fresh` ones (in place)."""
-    for f in fields(s):
-        current, new = getattr(s, f.name), getattr(fresh, f.name)
-        if f.name == "intent":
-            for g in fields(current):
-                getattr(current, g.name)[rows] = getattr(new, g.name)
-        else:
-            current[rows] = new
