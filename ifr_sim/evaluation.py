@@ -10,7 +10,6 @@ episodes with a 95% confidence interval.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -46,23 +45,13 @@ METRICS = (
 TURN_METRICS = ("ndcg@5", "ndcg@10", "hr@10", "mrr", "intent_precision@10", "diversity")
 
 
-@dataclass
 class _Tally:
     """Per-episode accumulators for B sessions."""
 
-    batch: int
-    reward: np.ndarray = field(init=False)
-    clicks: np.ndarray = field(init=False)
-    shown: np.ndarray = field(init=False)
-    turns: np.ndarray = field(init=False)
-    turn_sums: dict[str, np.ndarray] = field(init=False)
-    turn_counts: dict[str, np.ndarray] = field(init=False)
-
-    def __post_init__(self) -> None:
-        zeros = lambda: np.zeros(self.batch)  # noqa: E731
-        self.reward, self.clicks, self.shown, self.turns = zeros(), zeros(), zeros(), zeros()
-        self.turn_sums = {name: zeros() for name in TURN_METRICS}
-        self.turn_counts = {name: zeros() for name in TURN_METRICS}
+    def __init__(self, batch: int) -> None:
+        self.reward, self.clicks, self.shown, self.turns = np.zeros((4, batch))
+        self.turn_sums = {name: np.zeros(batch) for name in TURN_METRICS}
+        self.turn_counts = {name: np.zeros(batch) for name in TURN_METRICS}
 
     def add_turn(self, name: str, values: np.ndarray, active: np.ndarray) -> None:
         ok = active & ~np.isnan(values)
