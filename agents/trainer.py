@@ -8,20 +8,24 @@
    (which also saves a checkpoint).
 4. Save the final checkpoint and return the last evaluation.
 Metrics use one namespaced schema: SB3's `rollout/…` and `train/…`, plus `train/kl_ref` and
-`eval/<metric>` (the keys of `ifr_sim.evaluation.METRICS`), written to `progress.csv`.
+`eval/<metric>` (the keys of `ifr_sim.evaluation.METRICS`), written to `progress.csv` and,
+when a run store is given, to its `metrics` table (with every evaluation result and the
+checkpoint path).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
-from stable_baselines3.common.logger import configure
+from stable_baselines3.common.logger import CSVOutputFormat, KVWriter, Logger
 from stable_baselines3.common.utils import set_random_seed
 
 from ifr_sim.agents.baselines import OracleAgent
@@ -30,22 +34,34 @@ from ifr_sim.agents.credit import PositionRewardCallback, SlateRolloutBuffer
 from ifr_sim.agents.kl_penalty import KLPenaltyCallback
 from ifr_sim.agents.policy import ScorerPolicy
 from ifr_sim.agents.policy_agent import PolicyAgent
+from ifr_sim.agents.run_store_logger import RunStoreOutput
 from ifr_sim.agents.train_config import TrainConfig
 from ifr_sim.envs.sb3_vec_env import make_sb3_vec_env
 from ifr_sim.envs.world import load_catalog
 from ifr_sim.evaluation import METRICS, evaluate
+from ifr_sim.run_store import RunStore
 from ifr_sim.scorer import make_scorer
 
 CHECKPOINT_DIR = "checkpoint"
 
 
 class EvaluationCallback(BaseCallback):
-    """Every `every` steps: evaluate on held-out users and templates, log, checkpoint."""
+    """Every `every` steps: evaluate on held-out users and templates, log, checkpoint.
 
-    def __init__(self, config: TrainConfig, run_dir: Path) -> None:
+    `on_result(step, result)`, if given, receives every evaluation result (the run store's
+    `log_evaluation`).
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        run_dir: Path,
+        on_result: Callable[[int, dict[str, Any]], None] | None = None,
+    ) -> None:
         super().__init__()
         self.config = config
         self.run_dir = run_dir
+        self.on_result = on_result
         self.heldout = dataclasses.replace(config.world, split="heldout")
         self.history: list[dict[str, Any]] = []
         self._next = 0
@@ -71,6 +87,8 @@ class EvaluationCallback(BaseCallback):
         self.logger.record("time/env_steps", self.num_timesteps)
         self.logger.dump(self.num_timesteps)
         self.history.append({"step": self.num_timesteps, **result})
+        if self.on_result is not None:
+            self.on_result(self.num_timesteps, result)
         save_checkpoint(policy, self.config, self.run_dir / CHECKPOINT_DIR)
         return result
 
@@ -113,15 +131,26 @@ def train(
     run_dir: Path,
     progress_bar: bool = False,
     callbacks: list[BaseCallback] | None = None,
+    store: RunStore | None = None,
+    run_id: str | None = None,
 ) -> dict[str, Any]:
     """Train, evaluating and checkpointing along the way; returns the run's summary.
 
-    `callbacks` are added to the trainer's own (e.g. a wall-clock limit).
+    `callbacks` are added to the trainer's own (e.g. a wall-clock limit). With a `store`
+    and the `run_id` of a run started in it, every logged value, every evaluation and the
+    checkpoint path are recorded there too; starting and finishing the run is the caller's.
     """
+    if (store is None) != (run_id is None):
+        raise ValueError("give both `store` and `run_id` (from `store.start_run`), or neither")
     run_dir.mkdir(parents=True, exist_ok=True)
     model = build_ppo(config)
-    model.set_logger(configure(str(run_dir), ["csv"]))
-    evaluation = EvaluationCallback(config, run_dir)
+    outputs: list[KVWriter] = [CSVOutputFormat(str(run_dir / "progress.csv"))]
+    on_result: Callable[[int, dict[str, Any]], None] | None = None
+    if store is not None and run_id is not None:
+        outputs.append(RunStoreOutput(store, run_id))
+        on_result = functools.partial(store.log_evaluation, run_id)
+    model.set_logger(Logger(str(run_dir), outputs))
+    evaluation = EvaluationCallback(config, run_dir, on_result)
     everything = CallbackList(
         [
             PositionRewardCallback(),
@@ -134,6 +163,8 @@ def train(
     model.learn(config.total_steps, callback=everything, progress_bar=progress_bar)
     seconds = time.perf_counter() - start
     final = evaluation.evaluate_now()
+    if store is not None and run_id is not None:
+        store.set_checkpoint(run_id, run_dir / CHECKPOINT_DIR)
     return {
         "steps": model.num_timesteps,
         "seconds": seconds,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,9 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 
-from ifr_sim.config import ConfigError, field_help, with_overrides
+from ifr_sim.config import ConfigError, field_help, to_dict, with_overrides
 from ifr_sim.envs.config import PRESETS, WorldConfig, load_world_config, preset_config
 from ifr_sim.registration import ENV_ID
+from ifr_sim.run_store import KINDS, STATUSES, RunStore, UnknownRunError
+
+RUNS_ENV = "IFR_SIM_RUNS"
+"""Environment variable with the default run store workspace (else `runs`)."""
 
 if TYPE_CHECKING:
     from ifr_sim.agents.base import Agent
@@ -25,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args) or 0)
-    except (ConfigError, ValueError, FileNotFoundError) as error:
+    except (ConfigError, ValueError, FileNotFoundError, UnknownRunError) as error:
         print(f"ifr-sim {args.command}: error: {error}", file=sys.stderr)
         return 2
 
@@ -50,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
         default=Path("runs/episodes.jsonl"),
         help="JSONL file for the episodes (default: runs/episodes.jsonl)",
     )
+    add_runs_option(simulate)
     simulate.set_defaults(run=_simulate)
 
     evaluate = commands.add_parser(
@@ -66,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
         "--instructions", type=Path, metavar="FILE.jsonl",
         help="score a labelled instruction set instead of simulated sessions",
     )
+    add_runs_option(evaluate)
     evaluate.set_defaults(run=_evaluate, split="heldout")
 
     train = commands.add_parser("train", help="fine-tune the LLM scorer with PPO")
@@ -78,7 +86,22 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override any training config key, e.g. --set ppo.kl_coef=0.1")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_runs_option(train)
     train.set_defaults(run=_train)
+
+    runs = commands.add_parser("runs", help="list, show or delete the recorded runs")
+    actions = runs.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="every run, newest first")
+    listing.add_argument("--kind", choices=KINDS, help="only runs of this kind")
+    listing.add_argument("--status", choices=STATUSES, help="only runs with this status")
+    show = actions.add_parser("show", help="a run's config, status and last metric values")
+    delete = actions.add_parser(
+        "delete", help="delete a run's records (never its checkpoint files)")
+    for action in (show, delete):
+        action.add_argument("run_id", metavar="RUN_ID", help="a run id from `ifr-sim runs list`")
+    for action, handler in ((listing, _runs_list), (show, _runs_show), (delete, _runs_delete)):
+        add_runs_option(action)
+        action.set_defaults(run=handler)
 
     demo = commands.add_parser(
         "demo", help="the main job: every agent evaluated on held-out users and templates"
@@ -138,6 +161,15 @@ def add_world_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_runs_option(parser: argparse.ArgumentParser) -> None:
+    """`--runs DIR`: the run store workspace (`DIR/runs.sqlite`)."""
+    default = Path(os.environ.get(RUNS_ENV, "runs"))
+    parser.add_argument(
+        "--runs", type=Path, default=default, metavar="DIR",
+        help=f"run store workspace: DIR/runs.sqlite (default: ${RUNS_ENV} if set, else runs)",
+    )
+
+
 def world_config(args: argparse.Namespace) -> WorldConfig:
     """Preset, then config file, then explicit flags, then --set overrides."""
     config = load_world_config(args.config) if args.config else preset_config(args.preset)
@@ -153,20 +185,27 @@ def world_config(args: argparse.Namespace) -> WorldConfig:
 
 def _simulate(args: argparse.Namespace) -> int:
     from ifr_sim.agents.registry import make_agent
-    from ifr_sim.simulation import run_episodes, summarise, write_episodes
+    from ifr_sim.simulation import episode_record, run_episodes, summarise, write_episodes
 
     if args.episodes < 1:
         raise ConfigError(f"--episodes={args.episodes} is invalid: use at least 1")
-    env = gym.make(ENV_ID, config=world_config(args))
+    config = world_config(args)
+    env = gym.make(ENV_ID, config=config)
     agent = make_agent(args.policy, env.unwrapped.world)  # type: ignore[attr-defined]
-    episodes = run_episodes(env, agent, args.episodes, args.seed)
-    write_episodes(episodes, args.output)
-    summary = summarise(episodes)
+    store = RunStore(args.runs)
+    run_config = {"world": to_dict(config), "policy": args.policy, "episodes": args.episodes}
+    with store.recording("simulate", run_config, args.seed) as run_id:
+        episodes = run_episodes(env, agent, args.episodes, args.seed)
+        write_episodes(episodes, args.output)
+        summary = summarise(episodes)
+        store.log_episodes(run_id, [episode_record(episode) for episode in episodes])
+        store.log_metrics(run_id, 0, {f"rollout/{name}": mean
+                                      for name, (mean, _) in summary.items()})
     print(f"policy={args.policy} episodes={args.episodes} seed={args.seed}")
     print(f"{'metric':<16}{'mean':>10}{'95% CI':>12}")
     for name, (mean, half) in summary.items():
         print(f"{name:<16}{mean:>10.4f}{'± ' + format(half, '.4f'):>12}")
-    print(f"episodes written to {args.output}")
+    print(f"episodes written to {args.output}; run {run_id} recorded in {store.path}")
     return 0
 
 
@@ -180,23 +219,37 @@ def _evaluate(args: argparse.Namespace) -> int:
     world = build_world(config)
     if args.instructions:
         return _evaluate_instruction_file(args, world)
-    oracle = evaluate(make_agent("oracle", world), config, args.episodes, args.seed)
     if args.checkpoint:
         args.agent = "ppo"
-    if args.agent == "oracle":
-        result = oracle
-    else:
-        agent = _checkpoint_agent(args.checkpoint) if args.checkpoint else make_agent(
-            args.agent, world)
-        result = evaluate(agent, config, args.episodes, args.seed, oracle["reward"])
-    if args.agent == "oracle":
-        result["oracle_share"], result["oracle_share_ci95"] = 1.0, 0.0
-    result.update(agent=args.agent, split=config.split, episodes=args.episodes, seed=args.seed)
+    agent = _checkpoint_agent(args.checkpoint) if args.checkpoint else make_agent(
+        args.agent, world)
+    store = RunStore(args.runs)
+    run_config = {"world": to_dict(config), "agent": args.agent, "episodes": args.episodes,
+                  "checkpoint": str(args.checkpoint) if args.checkpoint else None}
+    with store.recording("evaluate", run_config, args.seed) as run_id:
+        oracle = evaluate(make_agent("oracle", world), config, args.episodes, args.seed)
+        if args.agent == "oracle":
+            result = oracle
+            result["oracle_share"], result["oracle_share_ci95"] = 1.0, 0.0
+        else:
+            result = evaluate(agent, config, args.episodes, args.seed, oracle["reward"])
+        result.update(agent=args.agent, split=config.split, episodes=args.episodes,
+                      seed=args.seed)
+        _record_evaluation(store, run_id, result, METRICS)
     print_results({args.agent: result}, METRICS)
+    print(f"run {run_id} recorded in {store.path}")
     if args.json:
         write_json(result, args.json)
         print(f"results written to {args.json}")
     return 0
+
+
+def _record_evaluation(
+    store: RunStore, run_id: str, result: dict[str, Any], metrics: Sequence[str]
+) -> None:
+    """The whole result, and `eval/<metric>` for each metric, at step 0."""
+    store.log_evaluation(run_id, 0, result)
+    store.log_metrics(run_id, 0, {f"eval/{name}": result[name] for name in metrics})
 
 
 def _checkpoint_agent(directory: Path) -> Agent:
@@ -215,13 +268,17 @@ def _train(args: argparse.Namespace) -> int:
     flags = {"seed": args.seed, "total_steps": args.total_steps}
     config = with_overrides(config, {k: v for k, v in flags.items() if v is not None})
     config = with_overrides(config, args.set)
-    summary = train(config, args.run_dir, progress_bar=not args.no_progress)
+    store = RunStore(args.runs)
+    with store.recording("train", to_dict(config), config.seed) as run_id:
+        summary = train(config, args.run_dir, progress_bar=not args.no_progress,
+                        store=store, run_id=run_id)
     final = summary["final"]
     print(f"trained {summary['steps']:,} steps in {summary['seconds']:.0f} s "
           f"({summary['steps_per_second']:.0f} steps/s)")
     for name in ("reward", "ctr", "ndcg@10", "intent_precision@10"):
         print(f"held-out {name:<22}{final[name]:.4f} ± {final[name + '_ci95']:.4f}")
     print(f"metrics: {args.run_dir / 'progress.csv'}; checkpoint: {summary['checkpoint']}")
+    print(f"run {run_id} recorded in {store.path}")
     return 0
 
 
@@ -235,12 +292,20 @@ def _evaluate_instruction_file(args: argparse.Namespace, world: World) -> int:
                          "file does not have; pick another --agent")
     records = read_instruction_file(args.instructions, world.catalog)
     agent = make_agent(args.agent, world)
-    result: dict[str, Any] = evaluate_instructions(
-        agent, records, world.config.instruction_bytes, world.config.history_length, args.seed
-    )
-    metrics = [k for k in result if not k.endswith("_ci95")]
-    result.update(agent=args.agent, instructions=str(args.instructions), episodes=len(records))
+    store = RunStore(args.runs)
+    run_config = {"world": to_dict(world.config), "agent": args.agent,
+                  "instructions": str(args.instructions), "episodes": len(records)}
+    with store.recording("evaluate", run_config, args.seed) as run_id:
+        result: dict[str, Any] = evaluate_instructions(
+            agent, records, world.config.instruction_bytes, world.config.history_length,
+            args.seed
+        )
+        metrics = [k for k in result if not k.endswith("_ci95")]
+        result.update(agent=args.agent, instructions=str(args.instructions),
+                      episodes=len(records))
+        _record_evaluation(store, run_id, result, metrics)
     print_results({args.agent: result}, metrics)
+    print(f"run {run_id} recorded in {store.path}")
     if args.json:
         write_json(result, args.json)
         print(f"results written to {args.json}")
@@ -269,6 +334,48 @@ def _bench(args: argparse.Namespace) -> int:
         from ifr_sim.scorer.benchmark import run_scorer_benchmark
 
         run_scorer_benchmark(seconds=args.seconds)
+    return 0
+
+
+def _runs_list(args: argparse.Namespace) -> int:
+    records = RunStore(args.runs).runs(args.kind, args.status)
+    if not records:
+        print(f"no runs in {args.runs}")
+        return 0
+    print(f"{'id':<33}{'kind':<10}{'status':<10}{'seed':>6}  started (UTC)")
+    for run in records:
+        seed = "" if run.seed is None else run.seed
+        print(f"{run.id:<33}{run.kind:<10}{run.status:<10}{seed:>6}  {run.started_at}")
+    return 0
+
+
+def _runs_show(args: argparse.Namespace) -> int:
+    store = RunStore(args.runs)
+    run = store.run(args.run_id)
+    fields: dict[str, Any] = {
+        "id": run.id, "kind": run.kind, "status": run.status, "seed": run.seed,
+        "started": run.started_at, "ended": run.ended_at, "checkpoint": run.checkpoint,
+        "error": run.error,
+    }
+    for name, value in fields.items():
+        if value is not None:
+            print(f"{name:<12}{value}")
+    print("config")
+    print(json.dumps(run.config, indent=2))
+    last = {key: (step, value) for step, key, value in store.metrics(run.id)}  # by key, step
+    print(f"metrics (last value of {len(last)})" if last else "metrics: none recorded")
+    for key, (step, value) in last.items():
+        print(f"  {key:<32}{value:>14.6g}  (step {step})")
+    return 0
+
+
+def _runs_delete(args: argparse.Namespace) -> int:
+    store = RunStore(args.runs)
+    run = store.run(args.run_id)
+    store.delete_run(run.id)
+    print(f"deleted run {run.id}: its record, metrics, episodes and evaluations")
+    if run.checkpoint:
+        print(f"checkpoint files are never deleted: {run.checkpoint} is still there")
     return 0
 
 

@@ -92,11 +92,14 @@ def summarise(episodes: Iterable[Episode]) -> dict[str, tuple[float, float]]:
     }
 
 
+def episode_record(episode: Episode) -> dict[str, Any]:
+    """The plain-data form of an episode, with its total reward (a line of the JSONL file)."""
+    data: dict[str, Any] = asdict(episode)
+    data["reward"] = episode.reward
+    return data
+
+
 def write_episodes(episodes: Iterable[Episode], path: Path) -> None:
     """Write one JSON object per episode, atomically (a crash never leaves half a file)."""
-    lines = []
-    for episode in episodes:
-        data: dict[str, Any] = asdict(episode)
-        data["reward"] = episode.reward
-        lines.append(json.dumps(data) + "\n")
+    lines = [json.dumps(episode_record(episode)) + "\n" for episode in episodes]
     write_text_atomically(path, "".join(lines))

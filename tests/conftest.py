@@ -14,3 +14,11 @@ def no_embedding_disk_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     Tests of the cache itself set the variable to a temporary directory.
     """
     monkeypatch.setenv(CACHE_ENV, "off")
+
+
+@pytest.fixture(autouse=True)
+def isolated_run_store(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Commands run without `--runs` record into a temporary workspace, not ./runs."""
+    monkeypatch.setenv("IFR_SIM_RUNS", str(tmp_path_factory.mktemp("runs")))
