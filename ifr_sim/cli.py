@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -130,6 +131,15 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="learn: override any training config key")
     bench.set_defaults(run=_bench)
+
+    dashboard = commands.add_parser(
+        "dashboard", help="start the Streamlit dashboard of the recorded runs (Ctrl-C stops it)"
+    )
+    dashboard.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
+    dashboard.add_argument("--host", default="127.0.0.1",
+                           help="address to listen on (default: 127.0.0.1, this machine only)")
+    add_runs_option(dashboard)
+    dashboard.set_defaults(run=_dashboard)
 
     config = commands.add_parser("config", help="print the world config keys with their help")
     config.set_defaults(run=_print_config_help)
@@ -377,6 +387,29 @@ def _runs_delete(args: argparse.Namespace) -> int:
     if run.checkpoint:
         print(f"checkpoint files are never deleted: {run.checkpoint} is still there")
     return 0
+
+
+def dashboard_argv(host: str, port: int) -> list[str]:
+    """The `streamlit run` command line of the dashboard app, in this interpreter."""
+    import ifr_sim.dashboards
+
+    app = Path(ifr_sim.dashboards.__file__).with_name("app.py")
+    return [
+        sys.executable, "-m", "streamlit", "run", str(app),
+        "--server.address", host,
+        "--server.port", str(port),
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+    ]
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    print(f"dashboard of {args.runs} at http://{args.host}:{args.port} (Ctrl-C stops it)")
+    environment = {**os.environ, RUNS_ENV: str(args.runs.resolve())}
+    try:
+        return subprocess.call(dashboard_argv(args.host, args.port), env=environment)
+    except KeyboardInterrupt:
+        return 0
 
 
 def _print_config_help(args: argparse.Namespace) -> int:

@@ -1,0 +1,263 @@
+"""The dashboard: its data functions, the page under Streamlit's AppTest, its command.
+
+The workspace is written with `RunStore` directly (no training): a finished training run
+with rollout, train and eval metrics at several steps, a running one with no evaluation
+yet, a failed one, and an evaluate run.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ifr_sim.cli import dashboard_argv, main
+from ifr_sim.dashboards import data
+from ifr_sim.run_store import RunStore
+
+APP = Path(data.__file__).with_name("app.py")
+STEPS = (2048, 4096, 6144, 8192)
+TIMEOUT_S = 30.0
+
+
+def _training_metrics(step: int) -> dict[str, float]:
+    progress = step / STEPS[-1]
+    return {
+        "rollout/ep_rew_mean": 0.5 + progress, "time/fps": 200.0,
+        "train/approx_kl": 0.01, "train/clip_fraction": 0.1, "train/entropy_loss": -5.0,
+        "train/value_loss": 0.2, "train/kl_ref": 0.02, "train/explained_variance": progress,
+    }
+
+
+def _evaluation(step: int) -> dict[str, float]:
+    progress = step / STEPS[-1]
+    return {"reward": 1.0 + progress, "ctr": 0.06 + 0.01 * progress, "ndcg@5": 0.2,
+            "ndcg@10": 0.22 + 0.03 * progress, "hr@10": 0.4, "mrr": 0.3,
+            "intent_precision@10": 0.27 + 0.05 * progress}
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> dict[str, str]:
+    """Four runs, oldest first; returns their ids by role."""
+    store = RunStore(tmp_path)
+    finished = store.start_run("train", {"preset": "quick"}, seed=0)
+    for step in STEPS:
+        store.log_metrics(finished, step, _training_metrics(step))
+        result = _evaluation(step)
+        store.log_evaluation(finished, step, result)
+        store.log_metrics(finished, step, {f"eval/{name}": value for name, value in result.items()})
+    store.finish_run(finished, checkpoint=tmp_path / "checkpoint")
+    failed = store.start_run("train", {"preset": "quick"}, seed=1)
+    store.log_metrics(failed, STEPS[0], _training_metrics(STEPS[0]))
+    store.finish_run(failed, "failed", error="RuntimeError: CUDA out of memory")
+    evaluated = store.start_run("evaluate", {"agent": "popularity"}, seed=0)
+    store.log_evaluation(evaluated, 0, _evaluation(0))
+    store.log_metrics(evaluated, 0, {f"eval/{name}": value
+                                     for name, value in _evaluation(0).items()})
+    store.finish_run(evaluated)
+    running = store.start_run("train", {"preset": "standard"}, seed=2)
+    for step in STEPS[:2]:
+        store.log_metrics(running, step, _training_metrics(step))
+    return {"finished": finished, "failed": failed, "evaluate": evaluated, "running": running,
+            "path": str(tmp_path)}
+
+
+# data.py
+
+
+def test_open_store_creates_nothing_in_an_empty_workspace(tmp_path: Path) -> None:
+    assert data.open_store(tmp_path / "missing") is None
+    assert not (tmp_path / "missing").exists()
+
+
+def test_runs_table_is_newest_first_and_filters(workspace: dict[str, str]) -> None:
+    store = RunStore(Path(workspace["path"]))
+    runs = data.runs_table(store)
+    assert list(runs.columns) == list(data.RUN_COLUMNS)
+    assert len(runs) == 4
+    assert set(data.runs_table(store, kind="train")["id"]) == {
+        workspace["finished"], workspace["failed"], workspace["running"]}
+    failed = data.runs_table(store, status="failed")
+    assert list(failed["id"]) == [workspace["failed"]]
+    assert failed["error"].iloc[0] == "RuntimeError: CUDA out of memory"
+
+
+def test_default_selection_is_the_newest_training_run(workspace: dict[str, str]) -> None:
+    store = RunStore(Path(workspace["path"]))
+    runs = data.runs_table(store)
+    newest = runs.iloc[0]["id"]  # same-second starts: the store orders by insertion then
+    assert data.default_selection(runs) == [newest]
+    assert newest == workspace["running"]
+    assert data.default_selection(data.runs_table(store, kind="evaluate")) == [
+        workspace["evaluate"]]
+    assert data.default_selection(runs.iloc[0:0]) == []
+
+
+def test_metric_curves_are_tidy_rows_of_the_asked_runs_and_keys(
+    workspace: dict[str, str],
+) -> None:
+    store = RunStore(Path(workspace["path"]))
+    runs = [workspace["finished"], workspace["running"]]
+    curves = data.metric_curves(store, runs, ["rollout/ep_rew_mean", "eval/ndcg@10"])
+    assert list(curves.columns) == list(data.CURVE_COLUMNS)
+    counts = curves.groupby(["run", "key"]).size().to_dict()
+    assert counts == {(workspace["finished"], "rollout/ep_rew_mean"): 4,
+                      (workspace["finished"], "eval/ndcg@10"): 4,
+                      (workspace["running"], "rollout/ep_rew_mean"): 2}
+    rewards = curves[(curves["run"] == workspace["finished"])
+                     & (curves["key"] == "rollout/ep_rew_mean")]
+    assert list(rewards["step"]) == list(STEPS)
+    assert list(rewards["value"]) == [0.75, 1.0, 1.25, 1.5]  # 0.5 + step / 8192
+    empty = data.metric_curves(store, [], ["eval/mrr"])
+    assert empty.empty and list(empty.columns) == list(data.CURVE_COLUMNS)
+
+
+def test_smooth_is_a_rolling_mean_per_run_and_key() -> None:
+    curves = pd.DataFrame({
+        "run": ["a", "a", "a", "b", "b"], "key": ["k"] * 5,
+        "step": [1, 2, 3, 1, 2], "value": [0.0, 2.0, 4.0, 10.0, 20.0],
+    })
+    smoothed = data.smooth(curves, 2)
+    # a: 0, (0+2)/2, (2+4)/2; b starts afresh: 10, (10+20)/2
+    assert list(smoothed["value"]) == [0.0, 1.0, 3.0, 10.0, 15.0]
+    assert data.smooth(curves, 1) is curves
+
+
+def test_last_values_are_the_values_at_the_last_step(workspace: dict[str, str]) -> None:
+    store = RunStore(Path(workspace["path"]))
+    curves = data.metric_curves(store, [workspace["finished"], workspace["running"]],
+                                ["rollout/ep_rew_mean", "eval/ctr"])
+    last = data.last_values(curves)
+    assert last.loc[workspace["finished"], "rollout/ep_rew_mean"] == 1.5
+    assert last.loc[workspace["running"], "rollout/ep_rew_mean"] == 1.0  # 0.5 + 4096/8192
+    assert last.loc[workspace["finished"], "eval/ctr"] == pytest.approx(0.07)
+    assert pd.isna(last.loc[workspace["running"], "eval/ctr"])
+    assert data.last_values(curves.iloc[0:0]).empty
+
+
+def test_runs_without_metrics_or_evaluation(workspace: dict[str, str]) -> None:
+    store = RunStore(Path(workspace["path"]))
+    fresh = store.start_run("train", {}, seed=3)
+    ids = [workspace["finished"], workspace["running"], workspace["evaluate"], fresh]
+    assert data.runs_without_metrics(store, ids) == [fresh]
+    assert data.runs_without_evaluation(store, ids) == [workspace["running"], fresh]
+
+
+def test_workspace_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(data.RUNS_ENV, "/some/where")
+    assert data.workspace() == Path("/some/where")
+    monkeypatch.delenv(data.RUNS_ENV)
+    assert data.workspace() == Path("runs")
+
+
+# app.py
+
+
+def _app(monkeypatch: pytest.MonkeyPatch, path: str) -> AppTest:
+    monkeypatch.setenv(data.RUNS_ENV, path)
+    app = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
+    return app.run()
+
+
+def _texts(elements) -> str:
+    return "\n".join(str(element.value) for element in elements)
+
+
+def test_empty_workspace_says_how_to_record_runs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    app = _app(monkeypatch, str(tmp_path / "nothing-here"))
+    assert not app.exception
+    assert "No runs yet" in _texts(app.info)
+    assert "ifr-sim train" in _texts(app.info)
+    assert not app.get("vega_lite_chart")
+
+
+def test_default_page_charts_the_newest_training_run_live(
+    monkeypatch: pytest.MonkeyPatch, workspace: dict[str, str],
+) -> None:
+    app = _app(monkeypatch, workspace["path"])
+    assert not app.exception
+    assert app.sidebar.multiselect[0].value == [workspace["running"]]
+    assert [header.value for header in app.subheader] == [
+        *data.SECTIONS, "Last values"]
+    assert "no evaluation yet" in _texts(app.info)  # the running run has none
+    assert "live" in _texts(app.caption)
+    # the running run has rollout/ep_rew_mean and the 7 diagnostics, no eval curves
+    assert len(app.get("vega_lite_chart")) == 8
+    assert len(app.get("download_button")) == 8
+
+
+def test_overlaid_runs_show_every_chart_and_the_failure(
+    monkeypatch: pytest.MonkeyPatch, workspace: dict[str, str],
+) -> None:
+    app = _app(monkeypatch, workspace["path"])
+    app.sidebar.multiselect[0].set_value(
+        [workspace["finished"], workspace["failed"], workspace["evaluate"]]).run()
+    assert not app.exception
+    assert "CUDA out of memory" in _texts(app.error)
+    charts = app.get("vega_lite_chart")
+    assert len(charts) == sum(len(keys) for keys in data.SECTIONS.values())
+    assert "live" not in _texts(app.caption)
+    app.sidebar.slider[0].set_value(3).run()
+    assert not app.exception
+
+
+def test_filters_narrow_the_run_picker(
+    monkeypatch: pytest.MonkeyPatch, workspace: dict[str, str],
+) -> None:
+    app = _app(monkeypatch, workspace["path"])
+    app.sidebar.selectbox[1].set_value("failed").run()
+    assert not app.exception
+    assert app.sidebar.multiselect[0].options == [workspace["failed"]]
+    assert "CUDA out of memory" in _texts(app.error)
+
+
+def test_a_run_without_metrics_is_reported(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    RunStore(tmp_path).start_run("train", {}, seed=0)
+    app = _app(monkeypatch, str(tmp_path))
+    assert not app.exception
+    assert "no metrics yet" in _texts(app.warning)
+    assert not app.get("vega_lite_chart")
+
+
+# ifr-sim dashboard
+
+
+def test_dashboard_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["dashboard", "--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    for option in ("--runs", "--port", "--host"):
+        assert option in text
+
+
+def test_dashboard_argv_runs_the_app_with_streamlit() -> None:
+    argv = dashboard_argv("0.0.0.0", 8600)
+    assert argv[:4] == [sys.executable, "-m", "streamlit", "run"]
+    assert Path(argv[4]) == APP and APP.is_file()
+    options = dict(zip(argv[5::2], argv[6::2], strict=True))
+    assert options == {"--server.address": "0.0.0.0", "--server.port": "8600",
+                       "--server.headless": "true", "--browser.gatherUsageStats": "false"}
+
+
+def test_dashboard_starts_streamlit_on_the_workspace(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    calls: list[tuple[list[str], dict[str, str]]] = []
+
+    def call(argv: list[str], env: dict[str, str]) -> int:
+        calls.append((argv, env))
+        return 0
+
+    monkeypatch.setattr("ifr_sim.cli.subprocess.call", call)
+    assert main(["dashboard", "--runs", str(tmp_path), "--port", "8700"]) == 0
+    (argv, env), = calls
+    assert argv == dashboard_argv("127.0.0.1", 8700)
+    assert env[data.RUNS_ENV] == str(tmp_path.resolve())
