@@ -16,7 +16,7 @@ import gymnasium as gym
 from ifr_sim.config import ConfigError, field_help, to_dict, with_overrides
 from ifr_sim.envs.config import PRESETS, WorldConfig, load_world_config, preset_config
 from ifr_sim.registration import ENV_ID
-from ifr_sim.run_store import KINDS, STATUSES, RunStore, UnknownRunError
+from ifr_sim.run_store import DATABASE, KINDS, STATUSES, RunStore, UnknownRunError
 
 RUNS_ENV = "IFR_SIM_RUNS"
 """Environment variable with the default run store workspace (else `runs`)."""
@@ -348,7 +348,9 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _runs_list(args: argparse.Namespace) -> int:
-    records = RunStore(args.runs).runs(args.kind, args.status)
+    # Reading must not create a workspace where there is none.
+    exists = (Path(args.runs) / DATABASE).is_file()
+    records = RunStore(args.runs).runs(args.kind, args.status) if exists else []
     if not records:
         print(f"no runs in {args.runs}")
         return 0

@@ -206,3 +206,12 @@ def test_train_records_logger_values_evaluations_and_checkpoint(
     assert "time/total_timesteps" in keys and (tmp_path / "run" / "progress.csv").exists()
     # the first evaluation runs on the first env step (4 envs), the last after training
     assert [step for step, _ in store.evaluations(run.id)] == [4, 32]
+
+
+def test_listing_a_missing_workspace_creates_nothing(tmp_path: Path, capsys) -> None:
+    from ifr_sim.cli import main
+
+    missing = tmp_path / "nowhere"
+    assert main(["runs", "list", "--runs", str(missing)]) == 0
+    assert "no runs" in capsys.readouterr().out
+    assert not missing.exists()
