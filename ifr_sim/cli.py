@@ -223,7 +223,6 @@ def _evaluate(args: argparse.Namespace) -> int:
     from ifr_sim.agents.registry import make_agent
     from ifr_sim.envs.world import build_world
     from ifr_sim.evaluation import METRICS, evaluate
-    from ifr_sim.results import print_results, write_json
 
     config = world_config(args)
     world = build_world(config)
@@ -246,11 +245,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         result.update(agent=args.agent, split=config.split, episodes=args.episodes,
                       seed=args.seed)
         _record_evaluation(store, run_id, result, METRICS)
-    print_results({args.agent: result}, METRICS)
-    print(f"run {run_id} recorded in {store.path}")
-    if args.json:
-        write_json(result, args.json)
-        print(f"results written to {args.json}")
+    _report_evaluation(args, result, METRICS, run_id, store)
     return 0
 
 
@@ -260,6 +255,23 @@ def _record_evaluation(
     """The whole result, and `eval/<metric>` for each metric, at step 0."""
     store.log_evaluation(run_id, 0, result)
     store.log_metrics(run_id, 0, {f"eval/{name}": result[name] for name in metrics})
+
+
+def _report_evaluation(
+    args: argparse.Namespace,
+    result: dict[str, Any],
+    metrics: Sequence[str],
+    run_id: str,
+    store: RunStore,
+) -> None:
+    """Print the table, where the run is recorded, and write `--json` if asked."""
+    from ifr_sim.results import print_results, write_json
+
+    print_results({args.agent: result}, metrics)
+    print(f"run {run_id} recorded in {store.path}")
+    if args.json:
+        write_json(result, args.json)
+        print(f"results written to {args.json}")
 
 
 def _checkpoint_agent(directory: Path) -> Agent:
@@ -295,7 +307,6 @@ def _train(args: argparse.Namespace) -> int:
 def _evaluate_instruction_file(args: argparse.Namespace, world: World) -> int:
     from ifr_sim.agents.registry import make_agent
     from ifr_sim.instruction_eval import evaluate_instructions, read_instruction_file
-    from ifr_sim.results import print_results, write_json
 
     if args.agent == "oracle":
         raise ValueError("the oracle needs the simulator's ground truth, which an instruction "
@@ -314,11 +325,7 @@ def _evaluate_instruction_file(args: argparse.Namespace, world: World) -> int:
         result.update(agent=args.agent, instructions=str(args.instructions),
                       episodes=len(records))
         _record_evaluation(store, run_id, result, metrics)
-    print_results({args.agent: result}, metrics)
-    print(f"run {run_id} recorded in {store.path}")
-    if args.json:
-        write_json(result, args.json)
-        print(f"results written to {args.json}")
+    _report_evaluation(args, result, metrics, run_id, store)
     return 0
 
 
