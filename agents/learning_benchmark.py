@@ -20,8 +20,10 @@ from stable_baselines3.common.callbacks import BaseCallback
 from ifr_sim.agents.registry import AGENTS, make_agent
 from ifr_sim.agents.train_config import TrainConfig
 from ifr_sim.agents.trainer import train
+from ifr_sim.config import to_dict
 from ifr_sim.envs.world import build_world
 from ifr_sim.evaluation import evaluate
+from ifr_sim.run_store import RunStore
 
 CURVE_METRICS = ("ndcg@10", "ctr", "intent_precision@10")
 
@@ -63,19 +65,36 @@ def gap_closed(ppo: float, zero_shot: float, oracle: float) -> float:
 
 
 def run_learning_benchmark(
-    config: TrainConfig, seeds: list[int], minutes: float, out_dir: Path
+    config: TrainConfig,
+    seeds: list[int],
+    minutes: float,
+    out_dir: Path,
+    store: RunStore | None = None,
 ) -> dict[str, Any]:
-    """Train once per seed within `minutes`, print the curves and the gap closed."""
+    """Train once per seed within `minutes`, print the curves and the gap closed.
+
+    With a `store`, every seed's training is recorded there as its own run.
+    """
     runs = []
     for seed in seeds:
         seeded = dataclasses.replace(config, seed=seed)
-        summary = train(seeded, out_dir / f"seed{seed}", callbacks=[WallClockLimit(minutes * 60)])
+        summary = _train_seed(seeded, out_dir / f"seed{seed}", minutes, store)
         lines = reference_lines(seeded, summary["history"][0])
         runs.append({"seed": seed, "summary": summary, "references": lines})
         _print_run(seed, summary, lines)
     report = _report(runs)
     (out_dir / "learning.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
     return report
+
+
+def _train_seed(
+    config: TrainConfig, run_dir: Path, minutes: float, store: RunStore | None
+) -> dict[str, Any]:
+    limit = [WallClockLimit(minutes * 60)]
+    if store is None:
+        return train(config, run_dir, callbacks=limit)
+    with store.recording("train", to_dict(config), config.seed) as run_id:
+        return train(config, run_dir, callbacks=limit, store=store, run_id=run_id)
 
 
 def _best_baseline(lines: dict[str, dict[str, Any]], metric: str) -> tuple[str, float]:

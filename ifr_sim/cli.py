@@ -114,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="PPO steps of the short training run (0 skips it)")
     demo.add_argument("--run-dir", type=Path, default=Path("runs/demo"),
                       help="where the demo's training run goes")
+    add_runs_option(demo)
     demo.set_defaults(run=_demo, split="heldout")
 
     bench = commands.add_parser("bench", help="benchmarks that print figures")
@@ -130,6 +131,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="learn: where runs and learning.json go")
     bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="learn: override any training config key")
+    add_runs_option(bench)
     bench.set_defaults(run=_bench)
 
     dashboard = commands.add_parser(
@@ -332,7 +334,8 @@ def _evaluate_instruction_file(args: argparse.Namespace, world: World) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from ifr_sim.demo import run_demo
 
-    run_demo(world_config(args), args.episodes, args.seed, args.train_steps, args.run_dir)
+    run_demo(world_config(args), args.episodes, args.seed, args.train_steps, args.run_dir,
+             RunStore(args.runs))
     return 0
 
 
@@ -346,7 +349,8 @@ def _bench(args: argparse.Namespace) -> int:
         from ifr_sim.agents.train_config import train_preset
 
         config = with_overrides(train_preset(args.preset), args.set)
-        run_learning_benchmark(config, list(range(args.seeds)), args.minutes, args.out)
+        run_learning_benchmark(config, list(range(args.seeds)), args.minutes, args.out,
+                               RunStore(args.runs))
     else:
         from ifr_sim.scorer.benchmark import run_scorer_benchmark
 

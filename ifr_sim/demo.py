@@ -14,19 +14,28 @@ from typing import Any
 from ifr_sim.agents.registry import AGENTS, make_agent
 from ifr_sim.agents.train_config import train_preset
 from ifr_sim.agents.trainer import train
-from ifr_sim.config import with_overrides
+from ifr_sim.config import to_dict, with_overrides
 from ifr_sim.envs.config import WorldConfig
 from ifr_sim.envs.world import build_world
 from ifr_sim.evaluation import METRICS, evaluate
 from ifr_sim.results import print_results
+from ifr_sim.run_store import RunStore
 
 BEFORE_AFTER = ("reward", "ctr", "ndcg@10", "hr@10", "mrr", "intent_precision@10")
 
 
 def run_demo(
-    config: WorldConfig, episodes: int, seed: int, train_steps: int, run_dir: Path
+    config: WorldConfig,
+    episodes: int,
+    seed: int,
+    train_steps: int,
+    run_dir: Path,
+    store: RunStore | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Evaluate every agent, then train PPO for `train_steps` and compare before/after."""
+    """Evaluate every agent, then train PPO for `train_steps` and compare before/after.
+
+    With a `store`, the training run is recorded there (so the dashboard shows it).
+    """
     world = build_world(config)
     oracle = evaluate(make_agent("oracle", world), config, episodes, seed)
     results: dict[str, dict[str, Any]] = {}
@@ -40,19 +49,29 @@ def run_demo(
     print(f"\n{episodes} held-out sessions per agent (seed {seed}), mean ± 95% CI:")
     print_results(results, METRICS)
     if train_steps > 0:
-        results["ppo"] = _train_and_compare(config, episodes, seed, train_steps, run_dir)
+        results["ppo"] = _train_and_compare(config, episodes, seed, train_steps, run_dir, store)
     return results
 
 
 def _train_and_compare(
-    config: WorldConfig, episodes: int, seed: int, steps: int, run_dir: Path
+    config: WorldConfig,
+    episodes: int,
+    seed: int,
+    steps: int,
+    run_dir: Path,
+    store: RunStore | None,
 ) -> dict[str, Any]:
     training = with_overrides(
         dataclasses.replace(train_preset("quick"), world=config, seed=seed),
         {"total_steps": steps, "eval_every": steps, "eval_episodes": episodes},
     )
     print(f"\ntraining the scorer with PPO for {steps:,} steps (quick preset) ...", flush=True)
-    summary = train(training, run_dir)
+    if store is None:
+        summary = train(training, run_dir)
+    else:
+        with store.recording("train", to_dict(training), seed) as run_id:
+            summary = train(training, run_dir, store=store, run_id=run_id)
+        print(f"run {run_id} recorded in {store.path} (see it with `ifr-sim dashboard`)")
     before, after = summary["history"][0], summary["final"]
     print(f"\nPPO before/after on the same held-out sessions ({summary['steps']:,} steps, "
           f"{summary['seconds']:.0f} s):")

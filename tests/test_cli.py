@@ -82,9 +82,13 @@ def test_bench_scorer_prints_figures(capsys) -> None:
 @pytest.mark.slow
 def test_demo_runs_baselines_and_a_short_training(tmp_path: Path, capsys) -> None:
     code = main(["demo", "--episodes", "16", "--train-steps", "64", "--run-dir",
-                 str(tmp_path / "demo")])
+                 str(tmp_path / "demo"), "--runs", str(tmp_path / "store")])
     assert code == 0
     out = capsys.readouterr().out
     for name in ("random", "popularity", "bm25", "linucb", "zero-shot", "oracle", "after PPO"):
         assert name in out
     assert (tmp_path / "demo" / "checkpoint" / "policy.safetensors").is_file()
+    from ifr_sim.run_store import RunStore
+
+    (run,) = RunStore(tmp_path / "store").runs(kind="train")
+    assert run.status == "finished" and run.checkpoint

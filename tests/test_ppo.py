@@ -199,8 +199,11 @@ def test_reward_to_go_gradient_is_the_true_gradient() -> None:
 @pytest.mark.slow
 def test_learning_benchmark_runs_end_to_end(config: TrainConfig, tmp_path: Path) -> None:
     from ifr_sim.agents.learning_benchmark import run_learning_benchmark
+    from ifr_sim.run_store import RunStore
 
-    report = run_learning_benchmark(config, [0], minutes=0.2, out_dir=tmp_path)
+    store = RunStore(tmp_path / "store")
+    report = run_learning_benchmark(config, [0], minutes=0.2, out_dir=tmp_path, store=store)
+    assert [run.status for run in store.runs(kind="train")] == ["finished"]
     assert set(report) >= {"seeds", "ndcg@10", "ctr", "intent_precision@10"}
     assert (tmp_path / "learning.json").is_file()
     assert (tmp_path / "seed0" / "checkpoint" / "policy.safetensors").is_file()
