@@ -62,6 +62,8 @@ def _charts(store: RunStore, selected: Sequence[str], window: int) -> None:
     for title, keys in data.SECTIONS.items():
         st.subheader(title)
         curves = data.smooth(data.metric_curves(store, selected, keys), window)
+        if keys == data.RANKING_KEYS:
+            curves = data.with_zero_shot_lines(curves)
         columns = st.columns(2)
         for number, key in enumerate(keys):
             with columns[number % 2]:

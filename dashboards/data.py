@@ -97,6 +97,27 @@ def smooth(curves: pd.DataFrame, window: int) -> pd.DataFrame:
     return smoothed.reset_index(drop=True)
 
 
+def with_zero_shot_lines(curves: pd.DataFrame) -> pd.DataFrame:
+    """Add, for every run's `eval/…` curve, a flat line at its first evaluation.
+
+    A training run evaluates before its first update, so that first point is the
+    zero-shot scorer on the same held-out sessions: the level PPO has to beat. The line is
+    labelled `<run> (zero-shot)`.
+
+    >>> c = pd.DataFrame({"run": ["r"] * 2, "key": ["eval/ctr"] * 2, "step": [0, 9],
+    ...                   "value": [0.1, 0.2]})
+    >>> with_zero_shot_lines(c)["value"].tolist()
+    [0.1, 0.2, 0.1, 0.1]
+    """
+    evals = curves[curves["key"].str.startswith("eval/")]
+    if evals.empty:
+        return curves
+    ordered = evals.sort_values("step")
+    first = ordered.groupby(["run", "key"])["value"].transform("first")
+    lines = ordered.assign(value=first, run=ordered["run"] + " (zero-shot)")
+    return pd.concat([curves, lines], ignore_index=True)
+
+
 def last_values(curves: pd.DataFrame) -> pd.DataFrame:
     """The last value of each key of each run: one row per run, one column per key."""
     if curves.empty:

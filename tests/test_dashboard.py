@@ -261,3 +261,18 @@ def test_dashboard_starts_streamlit_on_the_workspace(
     (argv, env), = calls
     assert argv == dashboard_argv("127.0.0.1", 8700)
     assert env[data.RUNS_ENV] == str(tmp_path.resolve())
+
+
+def test_ranking_curves_get_a_zero_shot_line_at_the_first_evaluation() -> None:
+    # run "a": eval/ndcg@10 0.20 at step 0 (the zero-shot policy), 0.25 at 100, 0.30 at 200
+    curves = pd.DataFrame({
+        "run": ["a"] * 3 + ["a"],
+        "key": ["eval/ndcg@10"] * 3 + ["train/approx_kl"],
+        "step": [0, 100, 200, 100],
+        "value": [0.20, 0.25, 0.30, 0.01],
+    })
+    lines = data.with_zero_shot_lines(curves)
+    zero_shot = lines[lines["run"] == "a (zero-shot)"]
+    assert zero_shot["step"].tolist() == [0, 100, 200]
+    assert zero_shot["value"].tolist() == [0.20, 0.20, 0.20]
+    assert len(lines) == len(curves) + 3  # nothing added for train/ keys
