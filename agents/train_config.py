@@ -13,7 +13,7 @@ from ifr_sim.config import (
     help_field,
     nested_field,
     read_config_file,
-    to_dict,
+    with_file_values,
 )
 from ifr_sim.envs.config import WorldConfig
 from ifr_sim.scorer import ScorerConfig
@@ -122,14 +122,5 @@ def load_train_config(path: str | Path) -> TrainConfig:
     """A `TrainConfig` from a TOML/YAML file; a top-level `preset` key picks the base."""
     data = read_config_file(path)
     base = train_preset(data.pop("preset", "quick"))
-    return from_dict(TrainConfig, _merge(to_dict(base), data))
+    return with_file_values(base, data)
 
-
-def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged

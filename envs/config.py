@@ -20,6 +20,7 @@ from ifr_sim.config import (
     help_field,
     nested_field,
     read_config_file,
+    with_file_values,
     with_overrides,
 )
 
@@ -228,7 +229,7 @@ def load_world_config(path: str | Path) -> WorldConfig:
     data = read_config_file(path)
     world = data.get("world", data)
     base = preset_config(world.pop("preset", "movielens"))
-    return with_overrides(base, _flatten(world))
+    return with_file_values(base, world)
 
 
 def world_config_from_kwargs(
@@ -260,12 +261,3 @@ def world_config_from_kwargs(
         )
     return with_overrides(base, overrides) if overrides else base
 
-
-def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in data.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat

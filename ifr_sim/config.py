@@ -107,6 +107,24 @@ def with_overrides(config: T, overrides: Mapping[str, Any] | Iterable[str]) -> T
     return from_dict(type(config), data)
 
 
+def with_file_values(config: T, data: Mapping[str, Any]) -> T:
+    """A copy of `config` with the (nested) values of a parsed config file laid over it.
+
+    Sections merge key by key, so a file names only what differs from its base preset.
+    """
+    return from_dict(type(config), _merge(to_dict(config), data))
+
+
+def _merge(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
 def field_help(cls: type) -> dict[str, str]:
     """Dotted key → help string for every leaf field of a config dataclass."""
     result: dict[str, str] = {}
