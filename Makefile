@@ -14,7 +14,7 @@ $(BIN)/python:
 # installed without its dependencies (they would replace torch and downgrade numpy).
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,tensorboard,ray]'
 	$(BIN)/pip install --quiet --no-deps recbole==1.2.1
 	touch $(STAMP)
 
@@ -23,7 +23,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/ifr-sim demo
 
-test: $(STAMP)
+# The dashboard's browser test drives Debian's Chromium with Playwright (never a downloaded browser).
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/mypy ifr_sim envs agents dashboards scripts
 	$(BIN)/python -m pytest -q

@@ -61,10 +61,12 @@ class SlateRolloutBuffer(DictRolloutBuffer):
         self.log_probs = np.zeros(shape, dtype=np.float32)
         self.advantages = np.zeros(shape, dtype=np.float32)
         self.position_rewards = np.zeros(shape, dtype=np.float32)
+        self.clicks = np.zeros(shape, dtype=bool)
 
-    def record_position_rewards(self, rewards: np.ndarray) -> None:
-        """The (n_envs, K) rewards per position of the step about to be added."""
+    def record_position_rewards(self, rewards: np.ndarray, clicks: np.ndarray) -> None:
+        """The (n_envs, K) rewards and clicks per position of the step about to be added."""
         self.position_rewards[self.pos] = rewards
+        self.clicks[self.pos] = clicks
 
     def compute_returns_and_advantage(self, last_values: torch.Tensor, dones: np.ndarray) -> None:
         per_position = self.advantages
@@ -89,11 +91,14 @@ class SlateRolloutBuffer(DictRolloutBuffer):
 
 
 class PositionRewardCallback(BaseCallback):
-    """Hands each step's per-position rewards (`info["position_rewards"]`) to the buffer."""
+    """Hands each step's per-position rewards and clicks (from `info`) to the buffer."""
 
     def _on_step(self) -> bool:
         buffer = getattr(self.model, "rollout_buffer", None)
         if isinstance(buffer, SlateRolloutBuffer):
             infos = self.locals["infos"]
-            buffer.record_position_rewards(np.stack([info["position_rewards"] for info in infos]))
+            buffer.record_position_rewards(
+                np.stack([info["position_rewards"] for info in infos]),
+                np.stack([info["clicks"] for info in infos]),
+            )
         return True

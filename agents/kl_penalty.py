@@ -25,18 +25,23 @@ class KLPenaltyCallback(BaseCallback):
 
     Args:
         coef: weight of the penalty (0 turns it off but still logs the divergence).
+        reference: the frozen reference; None copies the policy when training starts
+            (a resumed run passes the initial policy, since its own has trained).
     """
 
-    def __init__(self, coef: float, verbose: int = 0) -> None:
+    def __init__(
+        self, coef: float, reference: ScorerPolicy | None = None, verbose: int = 0
+    ) -> None:
         super().__init__(verbose)
         self.coef = coef
-        self.reference: ScorerPolicy | None = None
+        self.reference = reference
         self._estimates: list[float] = []
 
     def _on_training_start(self) -> None:
         policy = self.model.policy
         assert isinstance(policy, ScorerPolicy)
-        self.reference = frozen_copy(policy)
+        if self.reference is None:
+            self.reference = frozen_copy(policy)
 
     def _on_rollout_start(self) -> None:
         self._estimates = []

@@ -23,6 +23,7 @@ from ifr_sim.agents.trainer import train
 from ifr_sim.config import to_dict
 from ifr_sim.envs.world import build_world
 from ifr_sim.evaluation import evaluate
+from ifr_sim.evaluation_runs import record_evaluation
 from ifr_sim.run_store import RunStore
 
 CURVE_METRICS = ("ndcg@10", "ctr", "intent_precision@10")
@@ -73,13 +74,16 @@ def run_learning_benchmark(
 ) -> dict[str, Any]:
     """Train once per seed within `minutes`, print the curves and the gap closed.
 
-    With a `store`, every seed's training is recorded there as its own run.
+    With a `store`, every seed's training is recorded there as its own run, and every
+    baseline's evaluation as an `evaluate` run (the dashboard's reference levels).
     """
     runs = []
     for seed in seeds:
         seeded = dataclasses.replace(config, seed=seed)
         summary = _train_seed(seeded, out_dir / f"seed{seed}", minutes, store)
         lines = reference_lines(seeded, summary["history"][0])
+        if store is not None:
+            _record_references(store, seeded, lines)
         runs.append({"seed": seed, "summary": summary, "references": lines})
         _print_run(seed, summary, lines)
     report = _report(runs)
@@ -97,6 +101,16 @@ def _train_seed(
         return train(config, run_dir, callbacks=limit, store=store, run_id=run_id)
 
 
+def _record_references(
+    store: RunStore, config: TrainConfig, lines: dict[str, dict[str, Any]]
+) -> None:
+    """Each baseline's evaluation as an `evaluate` run, for the dashboard's levels."""
+    heldout = dataclasses.replace(config.world, split="heldout")
+    for name, result in lines.items():
+        if name != "zero-shot":  # that one is the training run's own first evaluation
+            record_evaluation(store, heldout, name, result, config.eval_episodes, config.seed)
+
+
 def _best_baseline(lines: dict[str, dict[str, Any]], metric: str) -> tuple[str, float]:
     candidates = {n: r[metric] for n, r in lines.items() if n not in ("oracle", "zero-shot")}
     name = max(candidates, key=candidates.__getitem__)
@@ -105,7 +119,9 @@ def _best_baseline(lines: dict[str, dict[str, Any]], metric: str) -> tuple[str, 
 
 def _print_run(seed: int, summary: dict[str, Any], lines: dict[str, dict[str, Any]]) -> None:
     print(f"\nseed {seed}: {summary['steps']:,} steps in {summary['seconds'] / 60:.1f} min "
-          f"({summary['steps_per_second']:.0f} steps/s)")
+          f"({summary['steps_per_second']:.0f} steps/s; rollouts "
+          f"{summary['rollout_steps_per_second']:.0f} steps/s, updates "
+          f"{summary['update_steps_per_second']:.0f} steps/s)")
     print(f"{'steps':>8}" + "".join(f"{m:>22}" for m in CURVE_METRICS))
     for point in summary["history"]:
         print(f"{point['step']:>8}" + "".join(f"{point[m]:>22.4f}" for m in CURVE_METRICS))

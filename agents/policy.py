@@ -10,8 +10,10 @@ SB3's `PPO` is used unchanged; the scorer enters through SB3's own extension poi
 
 Pitfalls handled on purpose: SB3's orthogonal init is off (it would overwrite pretrained
 weights); observations arrive as float tensors, so ids and bytes are cast back; dropout is
-off in the scorer, so the first PPO ratio is exactly 1; and the transformer's parameters
-get their own learning rate (`encoder_lr_scale` times the heads' rate).
+off in the scorer, so the first PPO ratio is exactly 1; the transformer's parameters
+get their own learning rate (`encoder_lr_scale` times the heads' rate); and NaN or infinite
+candidate logits (a diverged update) stop with an error that says so, in the slate
+distribution, instead of ranking candidates arbitrarily.
 """
 
 from __future__ import annotations

@@ -27,6 +27,31 @@ from stable_baselines3.common.distributions import Distribution
 from torch import nn
 
 
+def check_finite_scores(scores: torch.Tensor) -> None:
+    """Fail loudly on NaN or infinite scores, which would otherwise rank arbitrarily.
+
+    The fast path is one sum: a finite sum means every score is finite, and a sum is
+    several times cheaper than an elementwise test (which runs only when the sum is not
+    finite, to tell an overflow from a bad score). The details are counted on failure.
+
+    Raises:
+        ValueError: naming how many rows hold NaN or infinite scores, the likely cause
+            and the fix.
+    """
+    if bool(torch.isfinite(scores.detach().sum())) or bool(torch.isfinite(scores).all()):
+        return
+    nan, inf = torch.isnan(scores), torch.isinf(scores)
+    rows = (nan | inf).reshape(-1, scores.shape[-1]).any(dim=-1)
+    raise ValueError(
+        f"the policy produced NaN or infinite candidate scores ({int(nan.sum())} NaN, "
+        f"{int(inf.sum())} infinite, in {int(rows.sum())} of {rows.numel()} rows). The usual "
+        "cause is a diverged fine-tune: go back to the last checkpoint saved before it and "
+        "train with a lower ppo.learning_rate, ppo.encoder_lr_scale or ppo.max_grad_norm. "
+        "If no update has run yet, check the model's weights (a damaged file, or float16 "
+        "overflow: load it in float32 or bfloat16)."
+    )
+
+
 class PlackettLuceDistribution(Distribution):
     """Slates of `slate_size` distinct candidates from per-candidate scores (logits)."""
 
@@ -47,11 +72,7 @@ class PlackettLuceDistribution(Distribution):
             raise ValueError(
                 f"{logits.shape[-1]} candidates cannot fill a slate of {self.slate_size}"
             )
-        if not torch.isfinite(logits).all():
-            raise ValueError(
-                "the policy produced NaN or infinite candidate scores; check the model's "
-                "inputs and learning rate (a diverged update is the usual cause)"
-            )
+        check_finite_scores(logits)
         self.logits = logits
         return self
 

@@ -46,9 +46,13 @@ class PPOConfig:
     shown_penalty: float = help_field(
         5.0, "initial logit penalty for candidates shown earlier in the session (learned)"
     )
+    click_loss_coef: float = help_field(
+        0.5, "weight of the auxiliary click loss fitted after each PPO update (0 = PPO alone)"
+    )
+    click_loss_epochs: int = help_field(2, "passes of the auxiliary click loss over a rollout")
 
     def __post_init__(self) -> None:
-        for name in ("n_envs", "n_steps", "batch_size", "n_epochs"):
+        for name in ("n_envs", "n_steps", "batch_size", "n_epochs", "click_loss_epochs"):
             value = getattr(self, name)
             check(value >= 1, f"ppo.{name}", value, "use a whole number >= 1")
         check(
@@ -63,7 +67,7 @@ class PPOConfig:
             value = getattr(self, name)
             check(0.0 <= value <= 1.0, f"ppo.{name}", value, "use a value in [0, 1]")
         check(0.0 < self.clip_range < 1.0, "ppo.clip_range", self.clip_range, "use (0, 1)")
-        for name in ("ent_coef", "vf_coef", "kl_coef", "max_grad_norm"):
+        for name in ("ent_coef", "vf_coef", "kl_coef", "max_grad_norm", "click_loss_coef"):
             value = getattr(self, name)
             check(value >= 0, f"ppo.{name}", value, "use a number >= 0")
 
@@ -81,18 +85,26 @@ class TrainConfig:
     eval_every: int = help_field(5_000, "evaluate on held-out users and templates every E steps")
     eval_episodes: int = help_field(200, "held-out sessions per evaluation")
     seed: int = help_field(0, "seed of the world's users, the policy and PPO")
+    checkpoint_every: int = help_field(
+        10_000, "save a resumable checkpoint every C steps (and after every evaluation)"
+    )
+    tensorboard_log: str | None = help_field(
+        None, "also write every logged value as TensorBoard events under this directory"
+    )
 
     def __post_init__(self) -> None:
         check(self.total_steps >= 1, "total_steps", self.total_steps, "use a whole number >= 1")
         check(self.eval_every >= 1, "eval_every", self.eval_every, "use a whole number >= 1")
+        check(self.checkpoint_every >= 1, "checkpoint_every", self.checkpoint_every,
+              "use a whole number >= 1")
         check(self.eval_episodes >= 1, "eval_episodes", self.eval_episodes, "use >= 1")
 
 
 TRAIN_PRESETS: dict[str, dict[str, Any]] = {
     "quick": {"total_steps": 8_000, "eval_every": 4_000, "eval_episodes": 200},
     "standard": {
-        "total_steps": 60_000,
-        "eval_every": 10_000,
+        "total_steps": 150_000,
+        "eval_every": 15_000,
         "eval_episodes": 300,
         "ppo": {"n_envs": 64, "n_steps": 8, "batch_size": 128},
     },

@@ -1,8 +1,9 @@
-"""What the dashboard shows, as pandas DataFrames read from a `RunStore`.
+"""What the Curves page shows, as pandas DataFrames read from a `RunStore`.
 
-Pure functions, no Streamlit: the page (`app.py`) only lays these frames out, and the
-tests check them without a browser. Curves are tidy (one row per run, key and step), the
-shape `st.line_chart(frame, x="step", y="value", color="run")` draws one line per run from.
+Pure functions, no Streamlit: the page (`curves_page.py`) only lays these frames out, and
+the tests check them without a browser. Curves are tidy (one row per run, key and step);
+`section_frame` turns them into the chart frames of `seeds.py` (seed groups, bands) with
+the reference lines of `references.py`.
 
 Example:
     >>> import tempfile
@@ -17,11 +18,15 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from ifr_sim.dashboards.references import with_reference_lines, with_zero_shot_lines
+from ifr_sim.dashboards.seeds import MEASURED, band_curves, seed_groups
+from ifr_sim.envs.config import PRESETS, preset_config
 from ifr_sim.run_store import DATABASE, RunRecord, RunStore
 
 RUNS_ENV = "IFR_SIM_RUNS"
@@ -39,9 +44,14 @@ SECTIONS = {
 }
 """The chart sections of the page, in order, each with the metric keys it draws."""
 
-RUN_COLUMNS = ("id", "kind", "status", "seed", "started_at", "ended_at", "error",
+RUN_COLUMNS = ("id", "kind", "preset", "status", "seed", "started_at", "ended_at", "error",
                "checkpoint")
 CURVE_COLUMNS = ("run", "key", "step", "value")
+
+WORLD_PRESETS = {preset_config(name).catalog.source: name for name in PRESETS}
+"""The world preset each catalog source belongs to (`movielens`, `synthetic-shop`)."""
+CUSTOM_PRESET = "custom"
+"""The preset of a run on a catalog file, or whose config names no world."""
 
 
 def workspace() -> Path:
@@ -55,11 +65,36 @@ def open_store(path: Path) -> RunStore | None:
 
 
 def runs_table(
-    store: RunStore, kind: str | None = None, status: str | None = None
+    store: RunStore,
+    kind: str | None = None,
+    status: str | None = None,
+    preset: str | None = None,
 ) -> pd.DataFrame:
-    """One row per run, newest first, optionally only of one kind and/or status."""
+    """One row per run, newest first, optionally only of one kind, status and/or preset."""
     rows = [_run_row(run) for run in store.runs(kind, status)]
-    return pd.DataFrame(rows, columns=list(RUN_COLUMNS))
+    runs = pd.DataFrame(rows, columns=list(RUN_COLUMNS)).astype({"preset": str})
+    return runs if preset is None else runs[runs["preset"] == preset].reset_index(drop=True)
+
+
+def run_preset(config: Mapping[str, Any]) -> str:
+    """The preset a run was made with.
+
+    The `preset` its config records if there is one (a training preset such as `quick`);
+    else the world preset whose catalog the run's world uses (`movielens`,
+    `synthetic-shop`), or `custom` for a catalog file or a config without a world.
+
+    >>> run_preset({"world": {"catalog": {"source": "synthetic"}}})
+    'synthetic-shop'
+    >>> run_preset({"preset": "quick", "world": {"catalog": {"source": "movielens"}}})
+    'quick'
+    """
+    recorded = config.get("preset")
+    if isinstance(recorded, str):
+        return recorded
+    world = config.get("world")
+    catalog = world.get("catalog") if isinstance(world, dict) else None
+    source = catalog.get("source") if isinstance(catalog, dict) else None
+    return WORLD_PRESETS.get(str(source), CUSTOM_PRESET)
 
 
 def default_selection(runs: pd.DataFrame) -> list[str]:
@@ -97,25 +132,36 @@ def smooth(curves: pd.DataFrame, window: int) -> pd.DataFrame:
     return smoothed.reset_index(drop=True)
 
 
-def with_zero_shot_lines(curves: pd.DataFrame) -> pd.DataFrame:
-    """Add, for every run's `eval/…` curve, a flat line at its first evaluation.
+def section_frame(
+    store: RunStore,
+    runs: Sequence[RunRecord],
+    keys: Sequence[str],
+    window: int = 1,
+    combine_seeds: bool = True,
+) -> pd.DataFrame:
+    """What a section's charts draw (`seeds.CHART_COLUMNS`), for all its keys.
 
-    A training run evaluates before its first update, so that first point is the
-    zero-shot scorer on the same held-out sessions: the level PPO has to beat. The line is
-    labelled `<run> (zero-shot)`.
-
-    >>> c = pd.DataFrame({"run": ["r"] * 2, "key": ["eval/ctr"] * 2, "step": [0, 9],
-    ...                   "value": [0.1, 0.2]})
-    >>> with_zero_shot_lines(c)["value"].tolist()
-    [0.1, 0.2, 0.1, 0.1]
+    Each run's curves smoothed over `window` points, then one line per seed group (its
+    mean and min-max band; with `combine_seeds` off, one per run), and on the ranking keys
+    the zero-shot, best-baseline and oracle reference lines (`references.py`).
     """
-    evals = curves[curves["key"].str.startswith("eval/")]
-    if evals.empty:
-        return curves
-    ordered = evals.sort_values("step")
-    first = ordered.groupby(["run", "key"])["value"].transform("first")
-    lines = ordered.assign(value=first, run=ordered["run"] + " (zero-shot)")
-    return pd.concat([curves, lines], ignore_index=True)
+    curves = smooth(metric_curves(store, [run.id for run in runs], keys), window)
+    frame = band_curves(curves, seed_groups(runs, combine_seeds))
+    if tuple(keys) == RANKING_KEYS:
+        frame = with_reference_lines(with_zero_shot_lines(frame), store, runs, keys)
+    return frame
+
+
+def line_labels(frames: Iterable[pd.DataFrame]) -> list[str]:
+    """Every line label of the chart frames: measured lines first, then references.
+
+    >>> f = pd.DataFrame({"run": ["b", "oracle", "a"], "line": ["run", "oracle", "run"]})
+    >>> line_labels([f])
+    ['a', 'b', 'oracle']
+    """
+    rows = pd.concat([frame[["run", "line"]] for frame in frames])
+    measured = rows["line"] == MEASURED
+    return [*sorted(set(rows["run"][measured])), *sorted(set(rows["run"][~measured]))]
 
 
 def last_values(curves: pd.DataFrame) -> pd.DataFrame:
@@ -141,4 +187,5 @@ def runs_without_evaluation(store: RunStore, run_ids: Sequence[str]) -> list[str
 
 
 def _run_row(run: RunRecord) -> tuple[object, ...]:
-    return tuple(getattr(run, column) for column in RUN_COLUMNS)
+    return tuple(run_preset(run.config) if column == "preset" else getattr(run, column)
+                 for column in RUN_COLUMNS)

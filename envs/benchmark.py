@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import gymnasium as gym
@@ -40,7 +40,7 @@ VECTOR_TARGET = Reference("target", 200_000)
 
 
 def random_slates(count: int, batch: int, num_candidates: int, slate_size: int,
-                  seed: int = 0) -> np.ndarray:
+                  seed: int | Sequence[int] = 0) -> np.ndarray:
     """(count, batch, K) distinct random candidate positions per slate."""
     rng = np.random.default_rng(seed)
     keys = rng.random((count, batch, num_candidates))

@@ -44,8 +44,13 @@ class CatalogConfig:
 
     def __post_init__(self) -> None:
         check(10 <= self.size <= 1_000_000, "catalog.size", self.size, "use 10..1,000,000")
-        check(bool(self.source), "catalog.source", self.source, "name 'movielens', "
-              "'synthetic' or a catalog file path")
+        if self.source not in ("movielens", "synthetic"):
+            # Imported here: the file reader needs pandas, which only file catalogs use.
+            from ifr_sim.catalog.files import FILE_SUFFIXES
+
+            check(Path(self.source).suffix.lower() in FILE_SUFFIXES, "catalog.source",
+                  self.source, f"name 'movielens', 'synthetic' or a catalog file path ending "
+                  f"in {', '.join(FILE_SUFFIXES)}")
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ class CandidateConfig:
 class UserConfig:
     """Who the users are and how their session evolves."""
 
-    taste_dim: int = help_field(16, "dimension of the latent taste factors")
+    taste_dim: int = help_field(16, "dimension of the latent taste factors (1..256)")
     taste_noise: float = help_field(
         0.1, "std of noise added to a real user's taste factors when simulating them"
     )
@@ -98,7 +103,7 @@ class UserConfig:
     )
 
     def __post_init__(self) -> None:
-        check(self.taste_dim >= 1, "users.taste_dim", self.taste_dim, "use at least 1")
+        check(1 <= self.taste_dim <= 256, "users.taste_dim", self.taste_dim, "use 1..256")
         check(self.taste_noise >= 0, "users.taste_noise", self.taste_noise, "use >= 0")
         for name in ("heldout_share", "warm_share", "refine_probability", "drift", "fatigue"):
             value = getattr(self, name)
@@ -163,9 +168,11 @@ class WorldConfig:
     catalog: CatalogConfig = nested_field(CatalogConfig, "which items exist")
     num_candidates: int = help_field(100, "N: candidates shown to the agent per session")
     slate_size: int = help_field(10, "K: items the agent recommends per turn")
-    history_length: int = help_field(10, "H: most recent clicked items in the observation")
+    history_length: int = help_field(
+        10, "H: most recent clicked items in the observation (1..1000)"
+    )
     instruction_bytes: int = help_field(
-        256, "L: UTF-8 bytes of the instruction in the observation (longer text is cut)"
+        256, "L: UTF-8 bytes of the instruction in the observation, 16..4096 (longer text is cut)"
     )
     split: Split = help_field(
         "train", "which users and instruction templates: train, heldout, or all"
@@ -174,7 +181,7 @@ class WorldConfig:
         0.5, "how often intents have several parts (0 = always vague, 1 = mostly specific)"
     )
     intent_bank_size: int = help_field(
-        1024, "distinct intents pre-sampled per world (users pick among them by taste)"
+        1024, "distinct intents pre-sampled per world, 1..100,000 (users pick among them by taste)"
     )
     candidates: CandidateConfig = nested_field(CandidateConfig, "candidate generation")
     users: UserConfig = nested_field(UserConfig, "user population and dynamics")
@@ -188,12 +195,13 @@ class WorldConfig:
         check(self.num_candidates >= 2, "num_candidates", self.num_candidates, "use at least 2")
         check(1 <= self.slate_size <= self.num_candidates, "slate_size", self.slate_size,
               f"use 1..num_candidates ({self.num_candidates})")
-        check(self.history_length >= 1, "history_length", self.history_length, "use at least 1")
-        check(self.instruction_bytes >= 16, "instruction_bytes", self.instruction_bytes,
-              "use at least 16")
+        check(1 <= self.history_length <= 1000, "history_length", self.history_length,
+              "use 1..1000")
+        check(16 <= self.instruction_bytes <= 4096, "instruction_bytes", self.instruction_bytes,
+              "use 16..4096")
         check(0 <= self.specificity <= 1, "specificity", self.specificity, "use [0, 1]")
-        check(self.intent_bank_size >= 1, "intent_bank_size", self.intent_bank_size,
-              "use at least 1")
+        check(1 <= self.intent_bank_size <= 100_000, "intent_bank_size", self.intent_bank_size,
+              "use 1..100,000")
         if self.catalog.source == "synthetic":
             check(self.num_candidates <= self.catalog.size, "num_candidates",
                   self.num_candidates, f"use at most catalog.size ({self.catalog.size})")
@@ -219,7 +227,7 @@ MAKE_KWARGS: dict[str, str] = {
 
 def preset_config(name: str) -> WorldConfig:
     """The `WorldConfig` of a named preset."""
-    if name not in PRESETS:
+    if not isinstance(name, str) or name not in PRESETS:
         raise ConfigError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
     return from_dict(WorldConfig, PRESETS[name])
 
@@ -228,6 +236,8 @@ def load_world_config(path: str | Path) -> WorldConfig:
     """Read a `WorldConfig` from a TOML/YAML file; a top-level `preset` key picks the base."""
     data = read_config_file(path)
     world = data.get("world", data)
+    if not isinstance(world, dict):
+        raise ConfigError(f"config file {path}: 'world' must be a table of keys, got {world!r}")
     base = preset_config(world.pop("preset", "movielens"))
     return with_file_values(base, world)
 
@@ -244,10 +254,14 @@ def world_config_from_kwargs(
     """
     if isinstance(config, WorldConfig):
         base = config
-    elif config is not None:
+    elif isinstance(config, str | Path):
         base = load_world_config(config)
-    else:
+    elif config is None:
         base = preset_config(preset)
+    else:
+        raise ConfigError(
+            f"config={config!r} is invalid: pass a WorldConfig, a TOML/YAML file path or None"
+        )
     unknown = sorted(set(kwargs) - set(MAKE_KWARGS))
     if unknown:
         raise ConfigError(

@@ -33,7 +33,9 @@ class InstructionRecEnv(gym.Env[Observation, np.ndarray]):
     `MultiDiscrete([N] * K)`: K positions into the candidate list, best first. A position
     repeated within a slate is an *empty slot*: the item is shown once (at its first
     position) and the later slots show nothing and are never clicked, so duplicates only
-    waste room.
+    waste room. `step` raises a `ValueError` that says what is wrong for an action of
+    another shape, of a dtype that is not an integer (floats, booleans, text) or with a
+    position outside [0, N).
 
     ## Observation Space
     A `Dict` that stable-baselines3 accepts (no `Text` space, no nesting):

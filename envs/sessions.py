@@ -34,6 +34,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from ifr_sim.config import ConfigError
 from ifr_sim.envs.intent_bank import utf8_prefix
 from ifr_sim.envs.reward import position_rewards
 from ifr_sim.envs.spaces import MAX_TURN
@@ -99,6 +100,13 @@ class SessionSimulator:
         self.history_length = config.history_length
         self._warm_count = min(config.users.warm_history, config.history_length)
         self.profiles = world.users.profiles(config.split)
+        if not len(self.profiles):
+            total = len(world.users.taste)
+            raise ConfigError(
+                f"users.heldout_share={config.users.heldout_share} leaves no {config.split!r} "
+                f"users among the {total} profiles; use a share in [{1 / total:.3g}, "
+                f"{1 - 1 / total:.3g}]"
+            )
         # Tabulate what depends on the profile or the item only, once.
         self._category_cdf = world.bank.category_cdf(
             world.users.affinity, config.users.intent_temperature
@@ -247,6 +255,51 @@ class SessionSimulator:
             slate_items=items,
             refined=wants_refine,
         )
+
+    def fresh_problems(self, s: Sessions, rows: np.ndarray) -> list[str]:
+        """How the sessions in `rows` differ from sessions just started ([] if they do not).
+
+        Run on users whose session restarted, it catches state carried over from the
+        ended session: turns (hence fatigue), clicks, shown items, history beyond the warm
+        start, a refined intent or instruction, a drifted taste, a stale attractiveness.
+        """
+        users, bank = self.world.users, self.world.bank
+        low, high = self.world.config.users.patience
+        warm = self._warm_count
+        intent = _take(s.intent, rows)
+        candidates, taste, clicked = s.candidates[rows], s.taste[rows], s.clicked[rows]
+        started = _take(bank.batch, s.intent_id[rows])
+        hard, intent_logit = self._match(started, candidates)
+        taste_logit = users.item_taste_scores(taste, candidates, self._taste_weight)
+        novelty = self.world.config.attractiveness.novelty
+        appeal = np.where(clicked, 0.0, _sigmoid(intent_logit + taste_logit + novelty))
+        renderings = bank.text_bytes[s.intent_id[rows]]  # (B, RENDERINGS, L)
+        checks = {
+            "turns played (fatigue carried over)": s.turn[rows] == 0,
+            "clicks counted": s.total_clicks[rows] == 0,
+            "refinements counted": s.refinements[rows] == 0,
+            "candidates marked as shown": ~s.seen[rows],
+            "history beyond the warm start": s.history[rows, warm:] == -1,
+            "clicked items outside the warm history":
+                clicked == _in_history(candidates, s.history[rows, :warm]),
+            "patience outside its initial range":
+                (s.patience[rows] >= low) & (s.patience[rows] <= high),
+            "a profile outside the split": np.isin(s.profile[rows], self.profiles),
+            "an intent other than the bank's (a refinement carried over)": [
+                np.array_equal(getattr(intent, name), getattr(started, name))
+                for name in _INTENT_FIELDS
+            ],
+            "an instruction that is not one of the intent's renderings":
+                (renderings == s.instruction[rows][:, None]).all(axis=2).any(axis=1),
+            "a hard match that is not the intent's": s.hard[rows] == hard,
+            "intent terms that are not the intent's":
+                np.isclose(s.intent_logit[rows], intent_logit, atol=1e-5),
+            "taste terms that are not the taste's (a drift carried over)":
+                np.isclose(s.taste_logit[rows], taste_logit, atol=1e-4),
+            "an appeal that is not the fresh one": np.isclose(s.appeal[rows], appeal, atol=1e-5),
+            "fatigue in the attractiveness": s.relevance[rows] == s.appeal[rows],
+        }
+        return [what for what, ok in checks.items() if not np.all(ok)]
 
     def observe(self, s: Sessions, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """The agent's view of every user (or of `rows`), as fresh arrays.

@@ -39,20 +39,28 @@ def decode_instruction(instruction: np.ndarray) -> str:
 def check_slates(action: object, shape: tuple[int, ...], num_candidates: int) -> np.ndarray:
     """Validate an action of the expected `shape` and return it as int64 (B, K).
 
+    Accepts what `MultiDiscrete` holds: integers in [0, N) (a list of them too); a repeated
+    position is an empty slot, not an error. Floats are refused, as the space refuses them,
+    and so are booleans, which the space would take for 0 and 1. The common case costs a
+    dtype test and a min/max; the reason for a refusal is worked out only then.
+
     Raises:
-        ValueError: wrong shape, a non-integer dtype, or an index outside [0, N).
+        ValueError: wrong shape, a dtype that is not an integer, or an index outside [0, N).
     """
-    slates = np.asarray(action)
+    try:
+        slates = np.asarray(action)
+    except ValueError as error:  # ragged nested lists
+        raise ValueError(
+            f"action must be an array of shape {shape} (candidate positions, best first): "
+            f"{error}"
+        ) from None
     if slates.shape != shape:
         raise ValueError(
             f"action must have shape {shape} (candidate positions, best first), "
             f"got shape {slates.shape}"
         )
     if slates.dtype.kind not in "iu":  # np.issubdtype(.., np.integer), minus its overhead
-        raise ValueError(
-            f"action must hold integer candidate positions, got dtype {slates.dtype}; "
-            "cast with .astype(np.int64)"
-        )
+        raise ValueError(f"action must hold integer candidate positions, {_dtype_problem(slates)}")
     if slates.min() < 0 or slates.max() >= num_candidates:
         bad = (slates < 0) | (slates >= num_candidates)
         raise ValueError(
@@ -60,3 +68,13 @@ def check_slates(action: object, shape: tuple[int, ...], num_candidates: int) ->
             f"[0, {num_candidates - 1}] (num_candidates={num_candidates})"
         )
     return slates.astype(np.int64, copy=False).reshape(-1, shape[-1])
+
+
+def _dtype_problem(slates: np.ndarray) -> str:
+    """What is wrong with an action's dtype, and the fix when there is a safe one."""
+    if slates.dtype.kind == "f":
+        whole = np.isfinite(slates) & (slates == np.round(slates))
+        if whole.all():
+            return f"got dtype {slates.dtype}; cast with .astype(np.int64)"
+        return f"got values that are not whole numbers: {slates[~whole][:5].tolist()}"
+    return f"got dtype {slates.dtype}"

@@ -12,7 +12,13 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-from ifr_sim.catalog import Catalog, load_catalog_file, load_movielens, make_synthetic_catalog
+from ifr_sim.catalog import (
+    Catalog,
+    CatalogError,
+    load_catalog_file,
+    load_movielens,
+    make_synthetic_catalog,
+)
 from ifr_sim.envs.candidates import CandidateGenerator
 from ifr_sim.envs.click_models import ClickModel, make_click_model
 from ifr_sim.envs.config import CatalogConfig, ClickConfig, Split, UserConfig, WorldConfig
@@ -34,9 +40,25 @@ class World:
     clicks: ClickModel
 
 
+MIN_ITEMS = 10
+"""Fewest items that satisfy any instruction, hence fewest items a catalog may have."""
+
+
 def build_world(config: WorldConfig) -> World:
-    """Compose a `World` from its config (cached assets are shared between worlds)."""
+    """Compose a `World` from its config (cached assets are shared between worlds).
+
+    Raises:
+        CatalogError: the catalog cannot be loaded or has fewer than `MIN_ITEMS` items.
+        ConfigError: the catalog has fewer items than `num_candidates`.
+    """
     catalog = load_catalog(config.catalog)
+    if len(catalog) < MIN_ITEMS:
+        raise CatalogError(
+            f"{config.catalog.source}: the catalog has {len(catalog)} items; a world needs at "
+            f"least {MIN_ITEMS}, so that every instruction has {MIN_ITEMS} matching items"
+        )
+    # Checked before the slow parts (taste fit, intent bank) that follow.
+    candidates = CandidateGenerator(catalog, config.num_candidates, config.candidates)
     return World(
         config=config,
         catalog=catalog,
@@ -47,7 +69,7 @@ def build_world(config: WorldConfig) -> World:
         language=_language(config.catalog, config.split, config.specificity),
         bank=_bank(config.catalog, config.split, config.specificity, config.intent_bank_size,
                    config.instruction_bytes),
-        candidates=CandidateGenerator(catalog, config.num_candidates, config.candidates),
+        candidates=candidates,
         clicks=click_model_from_config(config.clicks),
     )
 
@@ -81,7 +103,8 @@ def _population(catalog: CatalogConfig, users: UserConfig) -> UserPopulation:
 
 @functools.lru_cache(maxsize=8)
 def _language(catalog: CatalogConfig, split: Split, specificity: float) -> InstructionLanguage:
-    return InstructionLanguage(load_catalog(catalog), split=split, specificity=specificity)
+    return InstructionLanguage(load_catalog(catalog), split=split, specificity=specificity,
+                               min_matching_items=MIN_ITEMS)
 
 
 @functools.lru_cache(maxsize=8)

@@ -81,17 +81,40 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(run=_evaluate, split="heldout")
 
     train = commands.add_parser("train", help="fine-tune the LLM scorer with PPO")
-    train.add_argument("--preset", default="quick", help="training preset: quick, standard, gpu")
+    train.add_argument("--preset", help="training preset: quick (default), standard, gpu")
     train.add_argument("--config", type=Path, help="TOML/YAML training config file")
     train.add_argument("--seed", type=int, help="seed (overrides the config)")
-    train.add_argument("--total-steps", type=int, help="environment steps (overrides the config)")
-    train.add_argument("--run-dir", type=Path, default=Path("runs/train"),
-                       help="where metrics (progress.csv) and the checkpoint go")
+    train.add_argument("--total-steps", type=int,
+                       help="environment steps (overrides the config; with --resume, extends)")
+    train.add_argument("--run-dir", type=Path,
+                       help="where metrics (progress.csv) and checkpoints go "
+                       "(default: runs/train)")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override any training config key, e.g. --set ppo.kl_coef=0.1")
+    train.add_argument("--tensorboard", type=Path, metavar="DIR",
+                       help="also write TensorBoard events to DIR/RUN_ID (needs tensorboard)")
+    train.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                       help="continue the stopped or killed run in RUN_DIR from its last "
+                       "checkpoint, with its config")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_runs_option(train)
     train.set_defaults(run=_train)
+
+    sweep = commands.add_parser(
+        "sweep", help="run a grid or random search of training configs with Ray Tune")
+    sweep.add_argument("--config", type=Path, required=True, metavar="SWEEP.toml",
+                       help="the sweep file: base config, seeds, [grid] or [random], metric")
+    sweep.add_argument("--address", metavar="ray://HOST:PORT",
+                       help="run on this existing Ray cluster (default: a local Ray with "
+                       "this machine's cores)")
+    sweep.add_argument("--max-concurrent", type=int, metavar="N",
+                       help="at most N trials at once (default: one per free CPU)")
+    sweep.add_argument("--ray-dir", type=Path, metavar="DIR",
+                       help="Ray's temporary folder for a local Ray (default: RUNS/ray)")
+    sweep.add_argument("--ray-dashboard", action="store_true",
+                       help="also start Ray's own dashboard (local Ray only)")
+    add_runs_option(sweep)
+    sweep.set_defaults(run=_sweep)
 
     runs = commands.add_parser("runs", help="list, show or delete the recorded runs")
     actions = runs.add_subparsers(dest="action", required=True)
@@ -122,9 +145,10 @@ def _parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="benchmarks that print figures")
     bench.add_argument(
-        "what", choices=["env", "scorer", "learn"],
+        "what", choices=["env", "scorer", "learn", "soak"],
         help="env: environment steps per second; scorer: scoring and encoding rates; "
-        "learn: PPO learning curves against the baselines and the oracle",
+        "learn: PPO learning curves against the baselines and the oracle; soak: the vector "
+        "env under a long random load, memory sampled, restarted sessions checked for leaks",
     )
     bench.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
     bench.add_argument("--preset", default="standard", help="learn: training preset")
@@ -134,6 +158,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="learn: where runs and learning.json go")
     bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="learn: override any training config key")
+    bench.add_argument("--users", type=int, default=10_000, help="soak: concurrent users")
+    bench.add_argument("--steps", type=int, default=1_000_000, help="soak: user-steps in all")
     add_runs_option(bench)
     bench.set_defaults(run=_bench)
 
@@ -228,6 +254,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from ifr_sim.agents.registry import make_agent
     from ifr_sim.envs.world import build_world
     from ifr_sim.evaluation import METRICS, evaluate
+    from ifr_sim.evaluation_runs import evaluation_run_config, log_evaluation_result
 
     config = world_config(args)
     world = build_world(config)
@@ -238,8 +265,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     agent = _checkpoint_agent(args.checkpoint) if args.checkpoint else make_agent(
         args.agent, world)
     store = RunStore(args.runs)
-    run_config = {"world": to_dict(config), "agent": args.agent, "episodes": args.episodes,
-                  "checkpoint": str(args.checkpoint) if args.checkpoint else None}
+    run_config = evaluation_run_config(
+        config, args.agent, args.episodes, str(args.checkpoint) if args.checkpoint else None)
     with store.recording("evaluate", run_config, args.seed) as run_id:
         oracle = evaluate(make_agent("oracle", world), config, args.episodes, args.seed)
         if args.agent == "oracle":
@@ -247,19 +274,10 @@ def _evaluate(args: argparse.Namespace) -> int:
             result["oracle_share"], result["oracle_share_ci95"] = 1.0, 0.0
         else:
             result = evaluate(agent, config, args.episodes, args.seed, oracle["reward"])
-        result.update(agent=args.agent, split=config.split, episodes=args.episodes,
-                      seed=args.seed)
-        _record_evaluation(store, run_id, result, METRICS)
+        result = log_evaluation_result(
+            store, run_id, config, args.agent, result, args.episodes, args.seed)
     _report_evaluation(args, result, METRICS, run_id, store)
     return 0
-
-
-def _record_evaluation(
-    store: RunStore, run_id: str, result: dict[str, Any], metrics: Sequence[str]
-) -> None:
-    """The whole result, and `eval/<metric>` for each metric, at step 0."""
-    store.log_evaluation(run_id, 0, result)
-    store.log_metrics(run_id, 0, {f"eval/{name}": result[name] for name in metrics})
 
 
 def _report_evaluation(
@@ -288,25 +306,68 @@ def _checkpoint_agent(directory: Path) -> Agent:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from ifr_sim.agents.recorded_training import interruption, resume_recorded, train_recorded
     from ifr_sim.agents.train_config import load_train_config, train_preset
-    from ifr_sim.agents.trainer import train
 
-    config = load_train_config(args.config) if args.config else train_preset(args.preset)
-    flags = {"seed": args.seed, "total_steps": args.total_steps}
-    config = with_overrides(config, {k: v for k, v in flags.items() if v is not None})
-    config = with_overrides(config, args.set)
     store = RunStore(args.runs)
-    with store.recording("train", to_dict(config), config.seed) as run_id:
-        summary = train(config, args.run_dir, progress_bar=not args.no_progress,
-                        store=store, run_id=run_id)
+    progress_bar = not args.no_progress
+    run_dir: Path = args.resume or args.run_dir or Path("runs/train")
+    try:
+        if args.resume is not None:
+            fixed = {"--preset": args.preset, "--config": args.config, "--seed": args.seed,
+                     "--set": args.set, "--run-dir": args.run_dir,
+                     "--tensorboard": args.tensorboard}
+            given = [flag for flag, value in fixed.items() if value not in (None, [])]
+            if given:
+                raise ConfigError(
+                    f"--resume continues the run with the config in its checkpoint; drop "
+                    f"{', '.join(given)} (only --total-steps may change, to train further)")
+            summary, run_id = resume_recorded(run_dir, store, args.total_steps, progress_bar)
+        else:
+            config = (load_train_config(args.config) if args.config
+                      else train_preset(args.preset or "quick"))
+            flags = {"seed": args.seed, "total_steps": args.total_steps,
+                     "tensorboard_log": str(args.tensorboard) if args.tensorboard else None}
+            config = with_overrides(config, {k: v for k, v in flags.items() if v is not None})
+            config = with_overrides(config, args.set)
+            preset = args.preset or (None if args.config else "quick")
+            summary, run_id = train_recorded(config, run_dir, store, progress_bar, preset)
+    except KeyboardInterrupt as stop:
+        print(f"ifr-sim train: {interruption(stop, run_dir)}", file=sys.stderr)
+        return 130
     final = summary["final"]
-    print(f"trained {summary['steps']:,} steps in {summary['seconds']:.0f} s "
-          f"({summary['steps_per_second']:.0f} steps/s)")
+    trained = summary["steps"] - (summary["resumed_from"] or 0)
+    if summary["resumed_from"] is not None and not trained:
+        print(f"the run had finished at step {summary['steps']:,}: nothing to train "
+              "(--total-steps N trains it further)")
+    elif summary["resumed_from"] is not None:
+        print(f"resumed at step {summary['resumed_from']:,}")
+    print(f"trained {trained:,} steps in {summary['seconds']:.0f} s "
+          f"({summary['steps_per_second']:.0f} steps/s); {summary['steps']:,} in all")
     for name in ("reward", "ctr", "ndcg@10", "intent_precision@10"):
         print(f"held-out {name:<22}{final[name]:.4f} ± {final[name + '_ci95']:.4f}")
-    print(f"metrics: {args.run_dir / 'progress.csv'}; checkpoint: {summary['checkpoint']}")
+    print(f"metrics: {run_dir / 'progress.csv'}; checkpoint: {summary['checkpoint']}")
     print(f"run {run_id} recorded in {store.path}")
     return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from ifr_sim.agents.sweep import run_sweep
+    from ifr_sim.agents.sweep_results import summary_lines
+    from ifr_sim.agents.sweep_spec import load_sweep
+
+    spec = load_sweep(args.config)
+    sweep_run, outcomes = run_sweep(spec, args.runs, args.address, args.max_concurrent,
+                                    args.ray_dir, args.ray_dashboard)
+    store = RunStore(args.runs)
+    lines = summary_lines(store, spec.name)
+    print("\n".join(lines))
+    for outcome in outcomes:
+        if outcome.status == "failed":
+            print(f"failed: {outcome.trial.label} seed={outcome.trial.seed} "
+                  f"({outcome.run_id}): {outcome.error}")
+    print(f"sweep run {sweep_run} and its trials recorded in {store.path}")
+    return 0 if any(outcome.status != "failed" for outcome in outcomes) else 1
 
 
 def _evaluate_instruction_file(args: argparse.Namespace, world: World) -> int:
@@ -329,7 +390,7 @@ def _evaluate_instruction_file(args: argparse.Namespace, world: World) -> int:
         metrics = [k for k in result if not k.endswith("_ci95")]
         result.update(agent=args.agent, instructions=str(args.instructions),
                       episodes=len(records))
-        _record_evaluation(store, run_id, result, metrics)
+        store.log_result(run_id, 0, result, metrics)
     _report_evaluation(args, result, metrics, run_id, store)
     return 0
 
@@ -354,6 +415,12 @@ def _bench(args: argparse.Namespace) -> int:
         config = with_overrides(train_preset(args.preset), args.set)
         run_learning_benchmark(config, list(range(args.seeds)), args.minutes, args.out,
                                RunStore(args.runs))
+    elif args.what == "soak":
+        from ifr_sim.envs.soak import report, run_soak
+
+        result = run_soak(users=args.users, user_steps=args.steps)
+        report(result, args.users)
+        return 1 if result.leaks else 0
     else:
         from ifr_sim.scorer.benchmark import run_scorer_benchmark
 

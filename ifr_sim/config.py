@@ -10,6 +10,8 @@ key, the value and what is allowed, so nothing starts on a typo.
 from __future__ import annotations
 
 import dataclasses
+import math
+import sys
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -20,6 +22,7 @@ import tomllib
 import yaml
 
 T = TypeVar("T")
+_FLOAT_MAX = sys.float_info.max
 
 
 class ConfigError(ValueError):
@@ -69,10 +72,11 @@ def from_dict(cls: type[T], data: Mapping[str, Any], prefix: str = "") -> T:
     """Build dataclass `cls` from plain data, strictly (unknown keys and wrong types fail)."""
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(data) - set(fields))
+    unknown = sorted(set(data) - set(fields), key=str)  # a YAML file may use number keys
     if unknown:
         raise ConfigError(
-            f"unknown config key {prefix}{unknown[0]!r}; allowed keys here: {sorted(fields)}"
+            f"unknown config key {prefix + str(unknown[0])!r}; allowed keys here: "
+            f"{sorted(fields)}"
         )
     kwargs = {name: _coerce(hints[name], value, f"{prefix}{name}") for name, value in data.items()}
     # Validation errors already name their key as a user writes it ("users.patience").
@@ -185,6 +189,9 @@ def _coerce(hint: Any, value: Any, key: str) -> Any:
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{key} must be a number, got {value!r}")
+        finite = math.isfinite(value) if isinstance(value, float) else abs(value) <= _FLOAT_MAX
+        if not finite:  # TOML and YAML can spell nan and inf
+            raise ConfigError(f"{key} must be a finite number, got {value!r}")
         return float(value)
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):

@@ -42,16 +42,15 @@ def read_instruction_file(path: Path, catalog: Catalog) -> list[LabelledInstruct
     if not path.is_file():
         raise InstructionFileError(f"instruction file {path} does not exist")
     records, problems = [], []
-    with path.open(encoding="utf-8", errors="strict") as lines:
+    with path.open("rb") as lines:  # decoded line by line, so a bad byte has a line number
+        numbered = list(enumerate(lines, start=1))
+    for number, raw in numbered:
         try:
-            numbered = list(enumerate(lines, start=1))
+            text = raw.decode("utf-8")
+            if text.strip():
+                records.append(_parse_line(number, text, catalog))
         except UnicodeDecodeError as error:
-            raise InstructionFileError(f"{path}: not valid UTF-8 ({error})") from error
-    for number, text in numbered:
-        if not text.strip():
-            continue
-        try:
-            records.append(_parse_line(number, text, catalog))
+            problems.append(f"line {number}: not valid UTF-8 ({error}); save the file as UTF-8")
         except ValueError as error:
             problems.append(f"line {number}: {error}")
     if problems:

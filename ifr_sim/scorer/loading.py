@@ -44,6 +44,13 @@ _TOKENIZER_FILES = (
     "sentencepiece.bpe.model",
 )
 _CAUSAL_LM_CLASSES = frozenset(MODEL_FOR_CAUSAL_LM_MAPPING_NAMES.values())
+EXPECTS: dict[Backend, str] = {
+    "bi-encoder": "an encoder (BERT, MiniLM, ...) and its tokenizer",
+    "cross-encoder": "an encoder or a single-label *ForSequenceClassification cross-encoder, "
+    "and its tokenizer",
+    "causal-lm": "a decoder-only *ForCausalLM / *LMHeadModel and its tokenizer",
+}
+"""What each backend needs in its model directory (said by every error about one)."""
 
 
 class ModelLoadError(ValueError):
@@ -80,9 +87,10 @@ def load_model(
         ModelLoadError: the directory, config, tokenizer or weights do not fit `backend`.
     """
     directory = default_model_path() if path is None else Path(path).expanduser()
-    config = _load_config(directory)
+    expects = f"backend {backend!r} expects {EXPECTS[backend]}"
+    config = _load_config(directory, expects)
     from_pretrained = _model_loader(config, backend, directory)
-    tokenizer = _load_tokenizer(directory, config)
+    tokenizer = _load_tokenizer(directory, config, expects)
     try:
         model = from_pretrained(directory, config=config, dtype=dtype, local_files_only=True)
     except (OSError, ValueError) as error:
@@ -91,19 +99,20 @@ def load_model(
     return LoadedModel(model=model, tokenizer=tokenizer, directory=directory)
 
 
-def _load_config(directory: Path) -> PretrainedConfig:
+def _load_config(directory: Path, expects: str) -> PretrainedConfig:
     if not directory.is_dir():
         raise ModelLoadError(
             f"model directory {directory} does not exist; set model_path to a local Hugging "
             "Face model directory (config.json, weights and tokenizer files, e.g. written by "
             "`save_pretrained` or `hf download <repo> --local-dir <dir>`), or leave it unset "
-            "for the bundled all-MiniLM-L6-v2"
+            f"for the bundled all-MiniLM-L6-v2 ({expects})"
         )
     if not (directory / "config.json").is_file():
         contents = sorted(p.name for p in directory.iterdir())[:10]
         raise ModelLoadError(
             f"{directory} has no config.json, so it is not a Hugging Face model directory "
-            f"(it holds {contents}); point model_path at the folder that contains config.json"
+            f"(it holds {contents}); point model_path at the folder that contains config.json "
+            f"({expects})"
         )
     try:
         config = AutoConfig.from_pretrained(directory, local_files_only=True)
@@ -162,11 +171,13 @@ def _is_causal_lm(config: PretrainedConfig) -> bool:
     )
 
 
-def _load_tokenizer(directory: Path, config: PretrainedConfig) -> PreTrainedTokenizerBase:
+def _load_tokenizer(
+    directory: Path, config: PretrainedConfig, expects: str
+) -> PreTrainedTokenizerBase:
     if not any((directory / name).is_file() for name in _TOKENIZER_FILES):
         raise ModelLoadError(
-            f"{directory} has no tokenizer (none of {', '.join(_TOKENIZER_FILES)}); save the "
-            "model's own tokenizer next to it: "
+            f"{directory} has no tokenizer (none of {', '.join(_TOKENIZER_FILES)}; "
+            f"{expects}); save the model's own tokenizer next to it: "
             f"AutoTokenizer.from_pretrained(<source>).save_pretrained('{directory}')"
         )
     try:
