@@ -9,6 +9,7 @@ import torch
 
 from ifr_sim.agents.base import Agent, Observation
 from ifr_sim.agents.ranking import candidate_items, instructions_of, rank_candidates
+from ifr_sim.agents.slate_distribution import check_finite_scores
 from ifr_sim.scorer import Scorer
 
 
@@ -37,4 +38,5 @@ class ScorerAgent(Agent):
         history = torch.from_numpy(np.asarray(observation["history"]).astype(np.int64))
         with torch.no_grad():
             scores = self.scorer(instructions_of(observation), candidates, history)
+        check_finite_scores(scores)  # NaN would rank arbitrarily, not fail
         return rank_candidates(scores.float().cpu().numpy(), observation["shown"], self.slate_size)

@@ -43,6 +43,16 @@ def test_slate_is_the_scorers_top_k(
     np.testing.assert_array_equal(slates, order[:, :3])
 
 
+def test_non_finite_scores_fail_instead_of_ranking(
+    agent: ScorerAgent, observe: Callable[..., Observation]
+) -> None:
+    with torch.no_grad():
+        agent.scorer.head.out.bias.fill_(float("nan"))  # a damaged weights file
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        agent.act(observe(INSTRUCTIONS, CANDIDATES, history=HISTORY), {},
+                  np.random.default_rng(0))
+
+
 def test_shown_candidates_are_demoted(
     agent: ScorerAgent, observe: Callable[..., Observation]
 ) -> None:
