@@ -7,8 +7,8 @@
   a deliberately corrupted checkpoint, so from the previous one): the result equals an
   uninterrupted run with the same seed, bit for bit, because the trainer restarts all
   randomness at every checkpoint from (seed, step) (see `ifr_sim.agents.trainer`).
-- `ifr-sim train` stopped with SIGINT (Ctrl-C): exit code 130 after saving a checkpoint,
-  the run marked as interrupted with the command that resumes it.
+- `ifr-sim train` stopped with SIGINT (Ctrl-C) or SIGTERM: exit code 130 after saving a
+  checkpoint, the run marked as interrupted with the command that resumes it.
 """
 
 from __future__ import annotations
@@ -221,8 +221,9 @@ def test_training_killed_twice_resumes_to_the_uninterrupted_result(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["Ctrl-C", "SIGTERM"])
 def test_ctrl_c_saves_a_checkpoint_and_the_run_resumes(
-    tiny_bert_dir: Path, tmp_path: Path
+    tiny_bert_dir: Path, tmp_path: Path, stop: signal.Signals
 ) -> None:
     config = str(tiny_config(tiny_bert_dir, tmp_path / "train.toml"))
     runs, run_dir = str(tmp_path / "ws"), tmp_path / "run"
@@ -231,7 +232,7 @@ def test_ctrl_c_saves_a_checkpoint_and_the_run_resumes(
                      "--run-dir", str(run_dir))
     first.wait_for("a checkpoint after step 0", lambda: (
         state if (state := checkpoint_state(run_dir)) and state["step"] >= 32 else None))
-    first.process.send_signal(signal.SIGINT)
+    first.process.send_signal(stop)
     assert first.end(timeout=60) == 130
     saved = checkpoint_state(run_dir)
     assert saved is not None and not saved["finished"]
