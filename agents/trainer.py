@@ -137,9 +137,7 @@ def restart_at(
     model._last_obs = model.env.reset()  # type: ignore[assignment]
     model._last_episode_starts = np.ones(model.env.num_envs, dtype=bool)
     for policy in policies:
-        # The scorer has no public way to drop its instruction cache; its contents only
-        # change the last bits of the embeddings, never which texts are valid.
-        policy.scorer._query_cache.clear()
+        policy.scorer.forget_instructions()
 
 
 class RolloutBoundaries(BaseCallback):

@@ -266,6 +266,14 @@ class Scorer(nn.Module, abc.ABC):
         """Storage pointer and write counter of every encoder weight: changes on any write."""
         return tuple((p.data_ptr(), p._version) for p in self.encoder.parameters())
 
+    def forget_instructions(self) -> None:
+        """Drop the cached instruction embeddings (they are recomputed on demand).
+
+        An embedding's last bits depend on the batch it was computed in, so a run that must
+        replay exactly from a checkpoint starts every checkpoint with an empty cache.
+        """
+        self._query_cache.clear()
+
     def _sync_caches(self) -> None:
         """Drop cached embeddings if any encoder weight was written since they were made."""
         key = self._weights_key()
