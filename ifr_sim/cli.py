@@ -340,13 +340,14 @@ def _train(args: argparse.Namespace) -> int:
     if summary["resumed_from"] is not None and not trained:
         print(f"the run had finished at step {summary['steps']:,}: nothing to train "
               "(--total-steps N trains it further)")
-    elif summary["resumed_from"] is not None:
-        print(f"resumed at step {summary['resumed_from']:,}")
-    print(f"trained {trained:,} steps in {summary['seconds']:.0f} s "
-          f"({summary['steps_per_second']:.0f} steps/s; rollouts "
-          f"{summary['rollout_steps_per_second']:.0f} steps/s, updates "
-          f"{summary['update_steps_per_second']:.0f} steps/s); "
-          f"{summary['steps']:,} in all")
+    else:
+        if summary["resumed_from"] is not None:
+            print(f"resumed at step {summary['resumed_from']:,}")
+        print(f"trained {trained:,} steps in {summary['seconds']:.0f} s "
+              f"({summary['steps_per_second']:.0f} steps/s; rollouts "
+              f"{summary['rollout_steps_per_second']:.0f} steps/s, updates "
+              f"{summary['update_steps_per_second']:.0f} steps/s); "
+              f"{summary['steps']:,} in all")
     for name in ("reward", "ctr", "ndcg@10", "intent_precision@10"):
         print(f"held-out {name:<22}{final[name]:.4f} ± {final[name + '_ci95']:.4f}")
     print(f"metrics: {run_dir / 'progress.csv'}; checkpoint: {summary['checkpoint']}")
