@@ -126,6 +126,7 @@ def build_policy(config: TrainConfig) -> ScorerPolicy:
         scorer=scorer,
         encoder_lr_scale=config.ppo.encoder_lr_scale,
         shown_penalty=config.ppo.shown_penalty,
+        clicked_penalty=config.ppo.clicked_penalty,
     )
 
 

@@ -44,11 +44,19 @@ class ScorerFeaturesExtractor(BaseFeaturesExtractor):
 
     A learned `shown_penalty` is subtracted from the logits of candidates shown in an
     earlier turn; it starts high, like the zero-shot agent that never repeats itself, and
-    PPO can lower it if re-showing a good item pays.
+    PPO can lower it if re-showing a good item pays. A second learned penalty,
+    `clicked_penalty`, applies to candidates in the click history: users rarely click an
+    item twice, and without it the policy cannot lower the penalty on items that were
+    shown and skipped (often still the best match) without also re-showing the ones
+    already clicked.
     """
 
     def __init__(
-        self, observation_space: spaces.Dict, scorer: Scorer, shown_penalty: float = 5.0
+        self,
+        observation_space: spaces.Dict,
+        scorer: Scorer,
+        shown_penalty: float = 5.0,
+        clicked_penalty: float = 10.0,
     ) -> None:
         shape = observation_space["candidates"].shape
         assert shape is not None
@@ -57,6 +65,7 @@ class ScorerFeaturesExtractor(BaseFeaturesExtractor):
         self.scorer = scorer
         self.query_dim = scorer.query_dim
         self.shown_penalty = nn.Parameter(torch.tensor(float(shown_penalty)))
+        self.clicked_penalty = nn.Parameter(torch.tensor(float(clicked_penalty)))
 
     def forward(self, observations: PyTorchObs) -> torch.Tensor:
         obs = observations
@@ -67,7 +76,8 @@ class ScorerFeaturesExtractor(BaseFeaturesExtractor):
         shown = obs["shown"].float()
         query = self.scorer.encode_query(texts, history)
         logits = self.scorer.score(query, texts, candidates).float()
-        logits = logits - self.shown_penalty * shown
+        clicked = (candidates[:, :, None] == history[:, None, :]).any(dim=-1).float()
+        logits = logits - self.shown_penalty * shown - self.clicked_penalty * clicked
         state = torch.stack(
             [
                 obs["turn"][:, 0].float() / TURN_SCALE,
@@ -132,6 +142,7 @@ class ScorerPolicy(ActorCriticPolicy):
         scorer: the LLM scorer (its `trainable` mode decides what the transformer trains).
         encoder_lr_scale: the transformer's learning rate as a fraction of the heads'.
         shown_penalty: initial logit penalty of candidates shown earlier in the session.
+        clicked_penalty: initial logit penalty of candidates in the click history.
         **kwargs: passed to `ActorCriticPolicy`.
     """
 
@@ -143,13 +154,18 @@ class ScorerPolicy(ActorCriticPolicy):
         scorer: Scorer,
         encoder_lr_scale: float = 0.1,
         shown_penalty: float = 5.0,
+        clicked_penalty: float = 10.0,
         **kwargs: Any,
     ) -> None:
         self.slate_size = len(action_space.nvec)
         self.encoder_lr_scale = encoder_lr_scale
         kwargs.update(
             features_extractor_class=ScorerFeaturesExtractor,
-            features_extractor_kwargs={"scorer": scorer, "shown_penalty": shown_penalty},
+            features_extractor_kwargs={
+                "scorer": scorer,
+                "shown_penalty": shown_penalty,
+                "clicked_penalty": clicked_penalty,
+            },
             ortho_init=False,
             share_features_extractor=True,
             optimizer_class=GroupScaledAdamW,

@@ -46,10 +46,13 @@ class PPOConfig:
     shown_penalty: float = help_field(
         5.0, "initial logit penalty for candidates shown earlier in the session (learned)"
     )
-    click_loss_coef: float = help_field(
-        0.5, "weight of the auxiliary click loss fitted after each PPO update (0 = PPO alone)"
+    clicked_penalty: float = help_field(
+        10.0, "initial logit penalty for candidates the user already clicked (learned)"
     )
-    click_loss_epochs: int = help_field(2, "passes of the auxiliary click loss over a rollout")
+    click_loss_coef: float = help_field(
+        2.0, "weight of the auxiliary click loss fitted after each PPO update (0 = PPO alone)"
+    )
+    click_loss_epochs: int = help_field(4, "passes of the auxiliary click loss over a rollout")
 
     def __post_init__(self) -> None:
         for name in ("n_envs", "n_steps", "batch_size", "n_epochs", "click_loss_epochs"):

@@ -116,6 +116,7 @@ def build_ppo(config: TrainConfig) -> PPO:
             "scorer": scorer,
             "encoder_lr_scale": ppo.encoder_lr_scale,
             "shown_penalty": ppo.shown_penalty,
+            "clicked_penalty": ppo.clicked_penalty,
         },
         seed=config.seed,
         device=scorer.device,

@@ -126,7 +126,10 @@ class AttractivenessConfig:
 
     intent: float = help_field(4.0, "weight of the graded intent match in [0, 1]")
     mismatch: float = help_field(2.0, "penalty for breaking a hard constraint of the intent")
-    taste: float = help_field(1.0, "weight of the user's latent taste (z-scored over the catalog)")
+    taste: float = help_field(
+        0.5, "weight of the user's latent taste (z-scored over the catalog); the instruction "
+        "should decide most of what a user wants, so it weighs less than the intent"
+    )
     quality: float = help_field(1.5, "weight of item quality (centred at 0.5)")
     novelty: float = help_field(0.5, "bonus for an item not yet shown in this session")
     bias: float = help_field(-5.5, "intercept: sets the base click rate")

@@ -61,6 +61,32 @@ def test_first_minibatch_ratio_is_exactly_one(config: TrainConfig) -> None:
     assert torch.equal(torch.exp(again - log_probs), torch.ones_like(log_probs))
 
 
+def test_shown_and_clicked_candidates_are_penalised(config: TrainConfig) -> None:
+    """Each learned penalty lowers exactly its candidates' logits: shown earlier, clicked.
+
+    (History blending is off, so the click history changes nothing else.)
+    """
+    model = build_ppo(with_overrides(config, {"scorer.history_weight": 0.0}))
+    extractor = model.policy.features_extractor
+    obs = {k: v.clone() for k, v in batch_obs(model).items()}
+    obs["shown"].zero_()
+    obs["history"].fill_(-1)
+
+    def logits() -> torch.Tensor:
+        with torch.no_grad():
+            return model.policy.get_distribution(obs).logits
+
+    before = logits()
+    obs["shown"][:, 0] = 1.0
+    obs["history"][:, 0] = obs["candidates"][:, 1]
+    after = logits()
+    penalty = torch.zeros_like(before)
+    penalty[:, 0] = extractor.shown_penalty
+    penalty[:, 1] = extractor.clicked_penalty
+    assert extractor.clicked_penalty.requires_grad
+    torch.testing.assert_close(before - after, penalty)
+
+
 def test_training_changes_heads_not_the_frozen_encoder(config: TrainConfig) -> None:
     model = build_ppo(config)
     policy = model.policy

@@ -39,12 +39,15 @@ from transformers import BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
 from ifr_sim.catalog.catalog import Catalog
 from ifr_sim.scorer.embedding_store import load_embeddings, save_embeddings
 from ifr_sim.scorer.heads import FeatureHead, item_features
+from ifr_sim.scorer.lexical import HashedNgramBag
 from ifr_sim.scorer.lora import add_lora
 from ifr_sim.scorer.pooling import masked_mean
 
 Trainable = Literal["head", "lora", "full"]
 TRAINABLE: tuple[Trainable, ...] = ("head", "lora", "full")
 DeviceChoice = Literal["auto", "cpu", "cuda"]
+LEXICAL_DIM = 32
+"""Size of each hash bucket's learned vector in the instruction's lexical features."""
 
 
 def resolve_device(device: DeviceChoice | torch.device) -> torch.device:
@@ -72,6 +75,8 @@ class Scorer(nn.Module, abc.ABC):
         lora_rank: LoRA rank r, for trainable="lora".
         lora_alpha: LoRA scaling alpha, for trainable="lora".
         history_weight: share of the clicked items' mean embedding in the query.
+        lexical_buckets: hash buckets of the instruction's word and word-pair features
+            that the head reads beside the query vector (`lexical.py`); 0 turns them off.
         max_length: token limit per encoded text (per pair for joint encodings).
         batch_size: texts (or pairs) per encoder forward pass.
         device: "auto" (CUDA when available), "cpu", "cuda" or a `torch.device`. On CUDA
@@ -95,6 +100,7 @@ class Scorer(nn.Module, abc.ABC):
         lora_rank: int = 8,
         lora_alpha: float = 16.0,
         history_weight: float = 0.1,
+        lexical_buckets: int = 16384,
         max_length: int = 128,
         batch_size: int = 64,
         device: DeviceChoice | torch.device = "auto",
@@ -118,7 +124,17 @@ class Scorer(nn.Module, abc.ABC):
         )
         self.log_scale = nn.Parameter(torch.tensor(math.log(init_scale)))
         features = item_features(catalog)
-        self.head = FeatureHead(self.query_dim, features.shape[1], pair_dim)
+        self.lexical = (
+            HashedNgramBag(tokenizer, lexical_buckets, LEXICAL_DIM, max_length)
+            if lexical_buckets
+            else None
+        )
+        self.head = FeatureHead(
+            self.query_dim,
+            features.shape[1],
+            pair_dim,
+            lexical_dim=LEXICAL_DIM if lexical_buckets else 0,
+        )
         self.register_buffer("item_features", features, persistent=False)
         self._cache_key: tuple[tuple[int, int], ...] = ()
         self._item_embeddings: torch.Tensor | None = None
@@ -138,6 +154,17 @@ class Scorer(nn.Module, abc.ABC):
         self, query: torch.Tensor, instructions: Sequence[str], candidates: torch.Tensor
     ) -> torch.Tensor:
         """Logits (B, N) for candidate item indices (B, N), given `encode_query`'s output."""
+
+    def head_scores(
+        self,
+        query: torch.Tensor,
+        instructions: Sequence[str],
+        candidates: torch.Tensor,
+        pair: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The learned head's logits (B, N): what every backend adds to its text relevance."""
+        lexical = self.lexical(instructions) if self.lexical is not None else None
+        return self.head(query, self.item_features[candidates], pair, lexical)
 
     def query_text(self, instruction: str) -> str:
         """The text the encoder reads for an instruction (a prompt, for decoders)."""

@@ -26,4 +26,4 @@ class BiEncoderScorer(Scorer):
         """Logits (B, N): scaled cosine to each candidate plus the item-feature head."""
         candidates = candidates.to(self.device)
         cosine = torch.einsum("bd,bnd->bn", query, self.item_embeddings()[candidates])
-        return self.scale * cosine + self.head(query, self.item_features[candidates])
+        return self.scale * cosine + self.head_scores(query, instructions, candidates)

@@ -84,7 +84,7 @@ class CausalLMScorer(Scorer):
                 for start in range(0, len(pairs), self.batch_size)
             ]
         ).view(rows, width)
-        return self.scale * log_likelihood + self.head(query, self.item_features[candidates])
+        return self.scale * log_likelihood + self.head_scores(query, instructions, candidates)
 
     def _mean_log_prob(self, pairs: list[tuple[list[int], list[int]]]) -> torch.Tensor:
         """Mean log-probability (P,) of each pair's second part given its first."""

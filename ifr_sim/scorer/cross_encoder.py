@@ -70,8 +70,7 @@ class CrossEncoderScorer(Scorer):
         ]
         relevance = torch.cat([chunk[0] for chunk in chunks]).view(rows, width)
         pair = torch.cat([chunk[1] for chunk in chunks]).view(rows, width, -1)
-        features = self.item_features[candidates]
-        return self.scale * relevance + self.head(query, features, pair)
+        return self.scale * relevance + self.head_scores(query, instructions, candidates, pair)
 
     def _encode_pairs(
         self, instructions: list[str], items: list[str]

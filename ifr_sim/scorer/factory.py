@@ -58,6 +58,13 @@ class ScorerConfig:
         default=0.1,
         metadata={"help": "share of the clicked items' mean embedding in the query, in [0, 1]"},
     )
+    lexical_buckets: int = field(
+        default=16384,
+        metadata={
+            "help": "hash buckets of the instruction's word and word-pair features the head "
+            "learns beside the language model (0 = off, else 16..4,194,304)"
+        },
+    )
     max_length: int = field(
         default=128,
         metadata={"help": "token limit per encoded text or instruction-item pair (8..8192)"},
@@ -93,6 +100,12 @@ class ScorerConfig:
             self.history_weight,
             "use a share in [0, 1] (0 ignores the history)",
         )
+        check(
+            self.lexical_buckets == 0 or 16 <= self.lexical_buckets <= 4_194_304,
+            "scorer.lexical_buckets",
+            self.lexical_buckets,
+            "use 0 (off) or 16..4,194,304",
+        )
         check(8 <= self.max_length <= 8192, "scorer.max_length", self.max_length, "use 8..8192")
         check(self.batch_size >= 1, "scorer.batch_size", self.batch_size, "use 1 or more")
         check(
@@ -127,6 +140,7 @@ def make_scorer(config: ScorerConfig, catalog: Catalog) -> Scorer:
         lora_rank=config.lora_rank,
         lora_alpha=config.lora_alpha,
         history_weight=config.history_weight,
+        lexical_buckets=config.lexical_buckets,
         max_length=config.max_length,
         batch_size=config.batch_size,
         device=device,

@@ -37,8 +37,8 @@ def item_features(catalog: Catalog) -> torch.Tensor:
 
 
 class FeatureHead(nn.Module):
-    """A one-hidden-layer MLP over (query, item features[, pair encoding]) → one logit,
-    plus a low-rank bilinear term `(U q) · (V f)`.
+    """A one-hidden-layer MLP over (query, item features[, pair encoding][, lexical
+    features]) → one logit, plus a low-rank bilinear term `(U q + L l) · (V f)`.
 
     The first layer is split by input so the query is projected once per user rather than
     once per candidate: `W [q; f; p] = W_q q + W_f f + W_p p`. The bilinear term lets the
@@ -50,6 +50,8 @@ class FeatureHead(nn.Module):
         query_dim: size of the query vector.
         feature_dim: size of an item's feature vector.
         pair_dim: size of a per-(query, item) encoding, 0 when the backend has none.
+        lexical_dim: size of the instruction's lexical features (see `lexical.py`), 0 for
+            none.
         hidden_dim: width of the hidden layer.
         rank: rank of the bilinear term.
     """
@@ -59,6 +61,7 @@ class FeatureHead(nn.Module):
         query_dim: int,
         feature_dim: int,
         pair_dim: int = 0,
+        lexical_dim: int = 0,
         hidden_dim: int = 64,
         rank: int = 16,
     ) -> None:
@@ -69,17 +72,31 @@ class FeatureHead(nn.Module):
         self.out = nn.Linear(hidden_dim, 1)
         self.query_factor = nn.Linear(query_dim, rank, bias=False)
         self.feature_factor = nn.Linear(feature_dim, rank, bias=False)
+        self.lexical_in = nn.Linear(lexical_dim, hidden_dim, bias=False) if lexical_dim else None
+        self.lexical_factor = nn.Linear(lexical_dim, rank, bias=False) if lexical_dim else None
         for zero in (self.out.weight, self.out.bias, self.feature_factor.weight):
             nn.init.zeros_(zero)
 
     def forward(
-        self, query: torch.Tensor, features: torch.Tensor, pair: torch.Tensor | None = None
+        self,
+        query: torch.Tensor,
+        features: torch.Tensor,
+        pair: torch.Tensor | None = None,
+        lexical: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Logits (B, N) from query (B, Q), features (B, N, F) and pair (B, N, P)."""
-        hidden = self.query_in(query).unsqueeze(1) + self.feature_in(features)
+        """Logits (B, N) from query (B, Q), features (B, N, F), pair (B, N, P) and lexical
+        features (B, L)."""
+        user = self.query_in(query)
+        factor = self.query_factor(query)
+        if self.lexical_in is not None and self.lexical_factor is not None:
+            if lexical is None:
+                raise ValueError("this head was built with lexical_dim > 0; pass the features")
+            user = user + self.lexical_in(lexical)
+            factor = factor + self.lexical_factor(lexical)
+        hidden = user.unsqueeze(1) + self.feature_in(features)
         if self.pair_in is not None:
             if pair is None:
                 raise ValueError("this head was built with pair_dim > 0; pass the pair encoding")
             hidden = hidden + self.pair_in(pair)
-        bilinear = (self.query_factor(query).unsqueeze(1) * self.feature_factor(features)).sum(-1)
+        bilinear = (factor.unsqueeze(1) * self.feature_factor(features)).sum(-1)
         return self.out(F.gelu(hidden)).squeeze(-1) + bilinear
