@@ -79,5 +79,5 @@ def test_deterministic_and_reads_sb3_float_observations(
     np.testing.assert_array_equal(again, slates)
     np.testing.assert_array_equal(from_floats, slates)
     fresh = ScorerAgent(make_scorer(config_for(tiny_bert_dir), tiny_catalog), 3)
-    fresh.scorer.head.load_state_dict(agent.scorer.head.state_dict())
+    fresh.scorer.load_state_dict(agent.scorer.state_dict())  # the head and its word features
     np.testing.assert_array_equal(fresh.act(observation, {}, np.random.default_rng(0)), slates)

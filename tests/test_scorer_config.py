@@ -35,6 +35,7 @@ def test_loads_from_plain_data() -> None:
         ({"lora_rank": 0}, r"scorer\.lora_rank=0 is invalid: use 1\.\.1024"),
         ({"lora_alpha": 0.0}, r"scorer\.lora_alpha=0\.0 is invalid: use a number > 0"),
         ({"history_weight": 1.5}, r"scorer\.history_weight=1\.5 is invalid: use a share in"),
+        ({"lexical_buckets": 8}, r"scorer\.lexical_buckets=8 is invalid: use 0 \(off\) or 16"),
         ({"max_length": 4}, r"scorer\.max_length=4 is invalid: use 8\.\.8192"),
         ({"batch_size": 0}, r"scorer\.batch_size=0 is invalid: use 1 or more"),
         ({"device": "tpu"}, r"scorer\.device='tpu' is invalid: use 'auto', 'cpu' or 'cuda'"),
