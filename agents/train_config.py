@@ -28,6 +28,9 @@ class PPOConfig:
     batch_size: int = help_field(64, "minibatch size of each gradient step")
     n_epochs: int = help_field(8, "passes over each rollout")
     learning_rate: float = help_field(5e-3, "learning rate of the heads")
+    final_learning_rate: float | None = help_field(
+        None, "the heads' learning rate at the last step, reached linearly (unset: constant)"
+    )
     encoder_lr_scale: float = help_field(
         0.05, "the transformer's (LoRA or full) learning rate as a fraction of the heads'"
     )
@@ -65,6 +68,9 @@ class PPOConfig:
             f"use at most n_envs * n_steps ({self.n_envs * self.n_steps})",
         )
         check(self.learning_rate > 0, "ppo.learning_rate", self.learning_rate, "use > 0")
+        if self.final_learning_rate is not None:
+            check(self.final_learning_rate > 0, "ppo.final_learning_rate",
+                  self.final_learning_rate, "use > 0, or leave it unset for a constant rate")
         check(self.encoder_lr_scale >= 0, "ppo.encoder_lr_scale", self.encoder_lr_scale, "use >= 0")
         for name in ("gamma", "gae_lambda"):
             value = getattr(self, name)

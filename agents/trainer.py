@@ -44,7 +44,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import KVWriter, Logger
-from stable_baselines3.common.utils import set_random_seed
+from stable_baselines3.common.utils import LinearSchedule, set_random_seed
 
 from ifr_sim.agents.baselines import OracleAgent
 from ifr_sim.agents.checkpoint import (
@@ -100,7 +100,11 @@ def build_ppo(config: TrainConfig) -> PPO:
     return PPO(
         ScorerPolicy,
         env,
-        learning_rate=ppo.learning_rate,
+        learning_rate=(
+            ppo.learning_rate
+            if ppo.final_learning_rate is None
+            else LinearSchedule(ppo.learning_rate, ppo.final_learning_rate, end_fraction=1.0)
+        ),
         n_steps=ppo.n_steps,
         batch_size=ppo.batch_size,
         n_epochs=ppo.n_epochs,

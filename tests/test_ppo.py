@@ -122,6 +122,16 @@ def test_lora_trains_adapters_only(config: TrainConfig) -> None:
     assert any(not torch.equal(adapters[n], now[n]) for n in adapters)
 
 
+def test_learning_rate_falls_linearly_to_the_final_one(config: TrainConfig) -> None:
+    decaying = with_overrides(config, ["ppo.final_learning_rate=1e-4"])
+    model = build_ppo(decaying)
+    model.learn(64, callback=_callbacks(decaying))  # 2 rollouts, updates at 1/2 and 0 left
+    start, end = config.ppo.learning_rate, 1e-4
+    assert model.policy.optimizer.param_groups[0]["lr"] == pytest.approx(end)
+    assert model.lr_schedule(0.5) == pytest.approx((start + end) / 2)
+    assert build_ppo(config).lr_schedule(0.0) == pytest.approx(start)  # unset: constant
+
+
 def test_same_seed_same_training(config: TrainConfig, tmp_path: Path) -> None:
     a = train(config, tmp_path / "a")
     b = train(config, tmp_path / "b")

@@ -38,10 +38,11 @@ from transformers import BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
 
 from ifr_sim.catalog.catalog import Catalog
 from ifr_sim.scorer.embedding_store import load_embeddings, save_embeddings
-from ifr_sim.scorer.heads import FeatureHead, item_features
+from ifr_sim.scorer.heads import FeatureHead, descriptive_columns, item_features
 from ifr_sim.scorer.lexical import HashedNgramBag
 from ifr_sim.scorer.lora import add_lora
 from ifr_sim.scorer.pooling import masked_mean
+from ifr_sim.scorer.reference import ReferenceFeatures
 
 Trainable = Literal["head", "lora", "full"]
 TRAINABLE: tuple[Trainable, ...] = ("head", "lora", "full")
@@ -77,6 +78,8 @@ class Scorer(nn.Module, abc.ABC):
         history_weight: share of the clicked items' mean embedding in the query.
         lexical_buckets: hash buckets of the instruction's word and word-pair features
             that the head reads beside the query vector (`lexical.py`); 0 turns them off.
+        reference_features: whether the head reads how each candidate relates to the
+            catalog item the instruction most resembles ("like Toy Story", `reference.py`).
         max_length: token limit per encoded text (per pair for joint encodings).
         batch_size: texts (or pairs) per encoder forward pass.
         device: "auto" (CUDA when available), "cpu", "cuda" or a `torch.device`. On CUDA
@@ -101,6 +104,7 @@ class Scorer(nn.Module, abc.ABC):
         lora_alpha: float = 16.0,
         history_weight: float = 0.1,
         lexical_buckets: int = 16384,
+        reference_features: bool = True,
         max_length: int = 128,
         batch_size: int = 64,
         device: DeviceChoice | torch.device = "auto",
@@ -129,14 +133,20 @@ class Scorer(nn.Module, abc.ABC):
             if lexical_buckets
             else None
         )
+        self.reference_features = reference_features
+        self._reference: ReferenceFeatures | None = None
         self.head = FeatureHead(
             self.query_dim,
             features.shape[1],
             pair_dim,
             lexical_dim=LEXICAL_DIM if lexical_buckets else 0,
+            reference_dim=(
+                ReferenceFeatures.size(descriptive_columns(catalog)) if reference_features else 0
+            ),
         )
         self.register_buffer("item_features", features, persistent=False)
         self._cache_key: tuple[tuple[int, int], ...] = ()
+        self._encoder_weights: list[nn.Parameter] | None = None
         self._item_embeddings: torch.Tensor | None = None
         self._query_cache: OrderedDict[str, torch.Tensor] = OrderedDict()
         self.to(self.device)
@@ -164,7 +174,25 @@ class Scorer(nn.Module, abc.ABC):
     ) -> torch.Tensor:
         """The learned head's logits (B, N): what every backend adds to its text relevance."""
         lexical = self.lexical(instructions) if self.lexical is not None else None
-        return self.head(query, self.item_features[candidates], pair, lexical)
+        reference = self._reference_features(instructions, candidates)
+        return self.head(query, self.item_features, candidates, pair, lexical, reference)
+
+    def _reference_features(
+        self, instructions: Sequence[str], candidates: torch.Tensor
+    ) -> torch.Tensor | None:
+        """How each candidate relates to the item the instruction names (`reference.py`)."""
+        if not self.reference_features:
+            return None
+        embeddings = self.item_embeddings()  # syncs the caches first
+        if self._reference is None:
+            descriptive = self.item_features[:, : descriptive_columns(self.catalog)]
+            self._reference = ReferenceFeatures(embeddings, descriptive)
+        return self._reference(instructions, candidates.to(self.device), self._instruction_vectors)
+
+    def _instruction_vectors(self, instructions: list[str]) -> torch.Tensor:
+        """Embeddings (B, D) of instructions alone (no history), without gradient."""
+        with torch.no_grad():
+            return self._embed_instructions([self.query_text(text) for text in instructions])
 
     def query_text(self, instruction: str) -> str:
         """The text the encoder reads for an instruction (a prompt, for decoders)."""
@@ -290,8 +318,15 @@ class Scorer(nn.Module, abc.ABC):
         return torch.stack([found[text] for text in texts])
 
     def _weights_key(self) -> tuple[tuple[int, int], ...]:
-        """Storage pointer and write counter of every encoder weight: changes on any write."""
-        return tuple((p.data_ptr(), p._version) for p in self.encoder.parameters())
+        """Storage pointer and write counter of every encoder weight: changes on any write.
+
+        The parameter list is gathered once (walking the module tree on every call cost
+        about a tenth of a training step); `.to()` and `load_state_dict` keep the same
+        parameter objects and change their storage or counter, which the key sees.
+        """
+        if self._encoder_weights is None:
+            self._encoder_weights = list(self.encoder.parameters())
+        return tuple((p.data_ptr(), p._version) for p in self._encoder_weights)
 
     def forget_instructions(self) -> None:
         """Drop the cached instruction embeddings (they are recomputed on demand).
@@ -300,6 +335,7 @@ class Scorer(nn.Module, abc.ABC):
         replay exactly from a checkpoint starts every checkpoint with an empty cache.
         """
         self._query_cache.clear()
+        self._reference = None
 
     def _sync_caches(self) -> None:
         """Drop cached embeddings if any encoder weight was written since they were made."""
@@ -307,6 +343,7 @@ class Scorer(nn.Module, abc.ABC):
         if key != self._cache_key:
             self._cache_key = key
             self._item_embeddings = None
+            self._reference = None
             self._query_cache.clear()
 
     @staticmethod

@@ -65,6 +65,13 @@ class ScorerConfig:
             "learns beside the language model (0 = off, else 16..4,194,304)"
         },
     )
+    reference_features: bool = field(
+        default=True,
+        metadata={
+            "help": "the head also reads how each candidate relates to the catalog item the "
+            "instruction most resembles (for 'something like Toy Story')"
+        },
+    )
     max_length: int = field(
         default=128,
         metadata={"help": "token limit per encoded text or instruction-item pair (8..8192)"},
@@ -141,6 +148,7 @@ def make_scorer(config: ScorerConfig, catalog: Catalog) -> Scorer:
         lora_alpha=config.lora_alpha,
         history_weight=config.history_weight,
         lexical_buckets=config.lexical_buckets,
+        reference_features=config.reference_features,
         max_length=config.max_length,
         batch_size=config.batch_size,
         device=device,
