@@ -216,6 +216,13 @@ def load_checkpoint(directory: Path) -> tuple[ScorerPolicy, TrainConfig]:
     return policy, checkpoint.config
 
 
+_OTHER_VERSION = (
+    "it was probably written by another version of ifr-sim (a scorer head with other "
+    "parts) or mixes files from different runs; retrain it with `ifr-sim train`"
+)
+"""The likely cause of a weights file that does not fit its own config, and the fix."""
+
+
 def load_weights(policy: ScorerPolicy, weights: Mapping[str, torch.Tensor], source: Path) -> None:
     """Overlay saved trained parameters on `policy`, checking names and shapes first."""
     expected = trained_state(policy)
@@ -223,11 +230,13 @@ def load_weights(policy: ScorerPolicy, weights: Mapping[str, torch.Tensor], sour
     if missing or unexpected:
         raise CheckpointError(
             f"{source / WEIGHTS_FILE} does not match its config: missing "
-            f"{sorted(missing)[:5]}, unexpected {sorted(unexpected)[:5]}"
+            f"{sorted(missing)[:5]}, unexpected {sorted(unexpected)[:5]}; {_OTHER_VERSION}"
         )
     wrong = [k for k, v in weights.items() if v.shape != expected[k].shape]
     if wrong:
-        raise CheckpointError(f"{source / WEIGHTS_FILE}: tensors {wrong[:5]} have the wrong shape")
+        raise CheckpointError(
+            f"{source / WEIGHTS_FILE}: tensors {wrong[:5]} have the wrong shape; {_OTHER_VERSION}"
+        )
     policy.load_state_dict(dict(weights), strict=False)
 
 

@@ -114,3 +114,14 @@ def test_reference_features_can_be_turned_off(
     scorer = make_scorer(config_for(tiny_bert_dir, reference_features=False), tiny_catalog)
     assert not scorer.reference_features and scorer.head.reference_in is None
     assert not any("reference" in name for name, _ in scorer.named_parameters())
+
+
+def test_features_cached_in_inference_mode_serve_a_training_step(
+    config_for: ConfigFor, tiny_bert_dir: Path, tiny_catalog: Catalog
+) -> None:
+    scorer = make_scorer(config_for(tiny_bert_dir), tiny_catalog)
+    texts, candidates = ["like Toy Story", "like Alien"], torch.tensor([[0, 1, 2], [3, 4, 5]])
+    with torch.inference_mode():
+        scorer(texts, candidates)
+    scorer(texts, candidates).sum().backward()
+    assert scorer.head.reference_in is not None and scorer.head.reference_in.weight.grad is not None
