@@ -115,7 +115,7 @@ TRAIN_PRESETS: dict[str, dict[str, Any]] = {
         "total_steps": 150_000,
         "eval_every": 15_000,
         "eval_episodes": 300,
-        "ppo": {"n_envs": 64, "n_steps": 8, "batch_size": 128},
+        "ppo": {"n_envs": 64, "n_steps": 8, "batch_size": 128, "final_learning_rate": 5e-4},
     },
     "gpu": {
         "total_steps": 60_000,
@@ -126,8 +126,8 @@ TRAIN_PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 """`quick`: a few minutes on 2 CPU cores (frozen encoder, trainable heads); `standard`: the
-same on CPU for longer; `gpu`: LoRA adapters on the encoder (bring a bigger model with
-`scorer.model_path`)."""
+same on CPU for longer, the learning rate falling linearly to a tenth; `gpu`: LoRA
+adapters on the encoder (bring a bigger model with `scorer.model_path`)."""
 
 
 def train_preset(name: str) -> TrainConfig:
