@@ -32,6 +32,7 @@ $(CHROMIUM):
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/mypy ifr_sim envs agents dashboards scripts
+	scripts/lint_layers.sh
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ifr_sim.agents.bandit import LinUCBAgent
 from ifr_sim.agents.base import Agent
-from ifr_sim.agents.baselines import OracleAgent, PopularityAgent, RandomAgent
-from ifr_sim.agents.bm25 import BM25Agent
+from ifr_sim.agents.baselines.bandit import LinUCBAgent
+from ifr_sim.agents.baselines.bm25 import BM25Agent
+from ifr_sim.agents.baselines.simple import OracleAgent, PopularityAgent, RandomAgent
 from ifr_sim.envs.world import World
 
 
 def _zero_shot(world: World) -> Agent:
     """The default LLM scorer without fine-tuning (imported lazily: transformers is slow)."""
-    from ifr_sim.agents.scorer_agent import ScorerAgent
-    from ifr_sim.scorer import ScorerConfig, make_scorer
+    from ifr_sim.agents.policy.scorer_agent import ScorerAgent
+    from ifr_sim.core.scorer import ScorerConfig, make_scorer
 
     return ScorerAgent(make_scorer(ScorerConfig(), world.catalog), world.config.slate_size)
 

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
+from ifr_sim.core.run_store import KINDS, STATUSES, RunStore
 from ifr_sim.dashboards import charts, data, widgets
-from ifr_sim.run_store import KINDS, STATUSES, RunStore
 
 LIVE_EVERY_S = 5.0  # how often the charts re-read the store while a picked run is running
 ANY = "any"

@@ -24,10 +24,10 @@ from typing import Any
 
 import pandas as pd
 
+from ifr_sim.core.run_store import DATABASE, RunRecord, RunStore
 from ifr_sim.dashboards.references import with_reference_lines, with_zero_shot_lines
 from ifr_sim.dashboards.seeds import MEASURED, band_curves, seed_groups
 from ifr_sim.envs.config import PRESETS, preset_config
-from ifr_sim.run_store import DATABASE, RunRecord, RunStore
 
 RUNS_ENV = "IFR_SIM_RUNS"
 """Environment variable with the workspace the dashboard reads (else `./runs`)."""

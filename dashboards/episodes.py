@@ -1,6 +1,7 @@
 """What the episode inspector shows of a recorded session, as pandas DataFrames.
 
-Episodes are the records `ifr-sim simulate` stores (`ifr_sim.simulation.episode_record`):
+Episodes are the records `ifr-sim simulate` stores
+(`ifr_sim.agents.evaluation.simulation.episode_record`):
 per turn the instruction, the slate (external ids, "" for an empty slot), the clicks and
 the reward, and the simulator's ground truth at that turn: each shown item's
 attractiveness (`relevance`) and intent match (`satisfies`), and the oracle's slate with
@@ -17,8 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from ifr_sim.catalog import Catalog
-from ifr_sim.config import from_dict
+from ifr_sim.core.catalog import Catalog
+from ifr_sim.core.config import from_dict
 from ifr_sim.envs.config import CatalogConfig
 from ifr_sim.envs.world import load_catalog
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import streamlit as st
 
-from ifr_sim.catalog import Catalog
+from ifr_sim.core.catalog import Catalog
+from ifr_sim.core.run_store import RunStore
 from ifr_sim.dashboards import episodes, widgets
-from ifr_sim.run_store import RunStore
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

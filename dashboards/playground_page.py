@@ -1,7 +1,7 @@
 """The Playground page: a scorer's slate for a typed instruction, and how a simulated
 held-out user would respond to it; two scorers side by side.
 
-The logic is `ifr_sim.playground`; this file lays it out and caches what it loads.
+The logic is `ifr_sim.agents.playground`; this file lays it out and caches what it loads.
 """
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ import json
 
 import streamlit as st
 
-from ifr_sim import playground
-from ifr_sim.config import from_dict, to_dict
+from ifr_sim.agents import playground
+from ifr_sim.agents.recommender import Recommender
+from ifr_sim.core.config import from_dict, to_dict
+from ifr_sim.core.run_store import RunRecord
+from ifr_sim.core.scorer import ScorerConfig
 from ifr_sim.dashboards import widgets
 from ifr_sim.envs.config import WorldConfig
 from ifr_sim.envs.world import World, build_world
-from ifr_sim.recommender import Recommender
-from ifr_sim.run_store import RunRecord
-from ifr_sim.scorer import ScorerConfig
 
 NOTHING = "nothing"
 MODELS_KEPT = 4  # loaded scorers (and worlds) kept in memory per kind, the oldest dropped

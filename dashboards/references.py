@@ -22,8 +22,8 @@ from typing import Any
 
 import pandas as pd
 
+from ifr_sim.core.run_store import RunRecord, RunStore
 from ifr_sim.dashboards.seeds import CHART_COLUMNS, MEASURED
-from ifr_sim.run_store import RunRecord, RunStore
 
 ZERO_SHOT = "zero-shot"
 BEST_BASELINE = "best baseline"

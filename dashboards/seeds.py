@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from ifr_sim.run_store import RunRecord
+from ifr_sim.core.run_store import RunRecord
 
 CHART_COLUMNS = ("run", "key", "step", "value", "low", "high", "seeds", "line")
 MEASURED = "run"

@@ -1,6 +1,7 @@
 """The Sweeps page: one sweep's trials together, each configuration over seeds, the best one.
 
-The numbers come from `ifr_sim.agents.sweep_results` (pure functions over the run store);
+The numbers come from `ifr_sim.agents.experiments.sweep_results` (pure functions over the run
+store);
 this module lays them out and adds the two frames only the page needs
 (`error_bars`, `trial_curves`). While a trial is still running the page re-reads the
 store every few seconds.
@@ -12,15 +13,15 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from ifr_sim.agents.sweep_results import (
+from ifr_sim.agents.experiments.sweep_results import (
     best_configuration,
     configuration_summary,
     sweep_ids,
     sweep_objective,
     sweep_trials,
 )
+from ifr_sim.core.run_store import RunStore
 from ifr_sim.dashboards import data
-from ifr_sim.run_store import RunStore
 
 LIVE_EVERY_S = 5.0
 """How often the page re-reads the store while a trial of the sweep is running."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from ifr_sim.core.run_store import RunStore
 from ifr_sim.dashboards import data
-from ifr_sim.run_store import RunStore
 
 
 def store_or_message() -> RunStore | None:

@@ -19,7 +19,7 @@ from typing import NamedTuple
 import gymnasium as gym
 import numpy as np
 
-from ifr_sim.registration import ENV_ID
+from ifr_sim.envs.registration import ENV_ID
 
 SLATE_SIZE = 10
 VECTOR_USERS = 1024

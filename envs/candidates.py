@@ -18,8 +18,8 @@ import math
 
 import numpy as np
 
-from ifr_sim.catalog import Catalog
-from ifr_sim.config import ConfigError
+from ifr_sim.core.catalog import Catalog
+from ifr_sim.core.config import ConfigError
 from ifr_sim.envs.config import CandidateConfig
 
 

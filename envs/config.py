@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ifr_sim.config import (
+from ifr_sim.core.config import (
     ConfigError,
     check,
     from_dict,
@@ -46,7 +46,7 @@ class CatalogConfig:
         check(10 <= self.size <= 1_000_000, "catalog.size", self.size, "use 10..1,000,000")
         if self.source not in ("movielens", "synthetic"):
             # Imported here: the file reader needs pandas, which only file catalogs use.
-            from ifr_sim.catalog.files import FILE_SUFFIXES
+            from ifr_sim.core.catalog.files import FILE_SUFFIXES
 
             check(Path(self.source).suffix.lower() in FILE_SUFFIXES, "catalog.source",
                   self.source, f"name 'movielens', 'synthetic' or a catalog file path ending "

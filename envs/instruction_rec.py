@@ -8,12 +8,12 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from ifr_sim.core.instructions import Intent
 from ifr_sim.envs.config import WorldConfig, world_config_from_kwargs
 from ifr_sim.envs.render import render_turn
 from ifr_sim.envs.sessions import Sessions, SessionSimulator, TurnOutcome
 from ifr_sim.envs.spaces import action_space, check_slates, decode_instruction, observation_space
 from ifr_sim.envs.world import build_world
-from ifr_sim.instructions import Intent
 
 Observation = dict[str, np.ndarray]
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ifr_sim.catalog import Catalog
-from ifr_sim.instructions import InstructionLanguage, Intent, IntentBatch, satisfying_items
+from ifr_sim.core.catalog import Catalog
+from ifr_sim.core.instructions import InstructionLanguage, Intent, IntentBatch, satisfying_items
 
 RENDERINGS = 4
 """Paraphrases kept per intent."""

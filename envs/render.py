@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ifr_sim.catalog import Catalog
+from ifr_sim.core.catalog import Catalog
 from ifr_sim.envs.sessions import Sessions, TurnOutcome
 from ifr_sim.envs.spaces import decode_instruction
 

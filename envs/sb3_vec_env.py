@@ -31,8 +31,8 @@ from stable_baselines3.common.vec_env.base_vec_env import (
     VecEnvStepReturn,
 )
 
+from ifr_sim.envs.registration import ENV_ID
 from ifr_sim.envs.vector_env import InstructionRecVectorEnv
-from ifr_sim.registration import ENV_ID
 
 _NO_ENV_OBJECTS = (
     "the native vector env has no per-user env objects; reach the shared world through "

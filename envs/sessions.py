@@ -34,12 +34,12 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from ifr_sim.config import ConfigError
+from ifr_sim.core.config import ConfigError
+from ifr_sim.core.instructions import IntentBatch, intent_match
 from ifr_sim.envs.intent_bank import utf8_prefix
 from ifr_sim.envs.reward import position_rewards
 from ifr_sim.envs.spaces import MAX_TURN
 from ifr_sim.envs.world import World
-from ifr_sim.instructions import IntentBatch, intent_match
 
 _INTENT_FIELDS = tuple(f.name for f in fields(IntentBatch))
 

@@ -22,8 +22,8 @@ import gymnasium as gym
 import numpy as np
 
 from ifr_sim.envs.benchmark import random_slates
+from ifr_sim.envs.registration import ENV_ID
 from ifr_sim.envs.vector_env import InstructionRecVectorEnv
-from ifr_sim.registration import ENV_ID
 
 STATM = Path("/proc/self/statm")
 MAX_REPORTED_LEAKS = 10

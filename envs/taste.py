@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ifr_sim.catalog import Ratings
+from ifr_sim.core.catalog import Ratings
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ifr_sim.catalog import Catalog
+from ifr_sim.core.catalog import Catalog
 from ifr_sim.envs.config import Split, UserConfig
 from ifr_sim.envs.taste import fit_ratings
 

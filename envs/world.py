@@ -12,19 +12,19 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-from ifr_sim.catalog import (
+from ifr_sim.core.catalog import (
     Catalog,
     CatalogError,
     load_catalog_file,
     load_movielens,
     make_synthetic_catalog,
 )
+from ifr_sim.core.instructions import InstructionLanguage
 from ifr_sim.envs.candidates import CandidateGenerator
 from ifr_sim.envs.click_models import ClickModel, make_click_model
 from ifr_sim.envs.config import CatalogConfig, ClickConfig, Split, UserConfig, WorldConfig
 from ifr_sim.envs.intent_bank import IntentBank, build_intent_bank
 from ifr_sim.envs.users import UserPopulation, build_population
-from ifr_sim.instructions import InstructionLanguage
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Importing the package registers `ifr_sim/InstructionRec-v0` with Gymnasium.
 """
 
-from ifr_sim.registration import ENV_ID, register_envs
+from ifr_sim.envs.registration import ENV_ID, register_envs
 
 __version__ = "0.1.0"
 __all__ = ["ENV_ID", "__version__"]

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import torch
 
-from ifr_sim.agents.sweep import record_trial, run_sweep
-from ifr_sim.agents.sweep_spec import Trial, parse_sweep
-from ifr_sim.agents.sweep_tune import usable_cores
+from ifr_sim.agents.experiments.sweep import record_trial, run_sweep
+from ifr_sim.agents.experiments.sweep_spec import Trial, parse_sweep
+from ifr_sim.agents.experiments.sweep_tune import usable_cores
+from ifr_sim.core.run_store import RunStore
+from ifr_sim.core.scorer import make_scorer
 from ifr_sim.envs.world import load_catalog
-from ifr_sim.run_store import RunStore
-from ifr_sim.scorer import make_scorer
 
 
 def main() -> None:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import torch
 
-from ifr_sim.agents.train_config import train_preset
-from ifr_sim.agents.trainer import train
-from ifr_sim.config import with_overrides
+from ifr_sim.agents.training.train_config import train_preset
+from ifr_sim.agents.training.trainer import train
+from ifr_sim.core.config import with_overrides
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from ifr_sim.agents.base import Observation
-from ifr_sim.catalog.catalog import Catalog
+from ifr_sim.core.catalog.catalog import Catalog
 
 INSTRUCTION_BYTES = 64
 

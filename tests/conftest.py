@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ifr_sim.scorer.embedding_store import CACHE_ENV
+from ifr_sim.core.scorer.embedding_store import CACHE_ENV
 
 
 @pytest.fixture(autouse=True)

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from ifr_sim.agents.train_config import TrainConfig
-from ifr_sim.agents.trainer import train
-from ifr_sim.cli import main
-from ifr_sim.config import to_dict, with_overrides
+from ifr_sim.agents.training.train_config import TrainConfig
+from ifr_sim.agents.training.trainer import train
+from ifr_sim.apps.cli import main
+from ifr_sim.core.config import to_dict, with_overrides
+from ifr_sim.core.run_store import RunStore
+from ifr_sim.core.scorer.embedding_store import CACHE_ENV
 from ifr_sim.envs.config import WorldConfig
-from ifr_sim.run_store import RunStore
-from ifr_sim.scorer.embedding_store import CACHE_ENV
 
 WORLD = {"num_candidates": 20, "slate_size": 4, "catalog.source": "synthetic",
          "catalog.size": 300, "intent_bank_size": 64}

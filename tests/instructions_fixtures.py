@@ -10,7 +10,7 @@ from functools import cache
 
 import numpy as np
 
-from ifr_sim.catalog.catalog import Catalog
+from ifr_sim.core.catalog.catalog import Catalog
 
 MOVIE_GENRES = ("comedy", "animation", "horror", "drama", "romance", "children's")
 COMEDY, ANIMATION, HORROR, DRAMA, ROMANCE, CHILDREN = range(len(MOVIE_GENRES))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from ifr_sim.run_store import RunStore
+from ifr_sim.core.run_store import RunStore
 
 
 def progress(path: Path) -> list[dict[str, str]]:

@@ -26,8 +26,8 @@ from transformers import (
     PreTrainedTokenizerFast,
 )
 
-from ifr_sim.catalog.catalog import Catalog
-from ifr_sim.scorer import ScorerConfig, default_model_path
+from ifr_sim.core.catalog.catalog import Catalog
+from ifr_sim.core.scorer import ScorerConfig, default_model_path
 
 MINILM_TOKENIZER_FILES = (
     "vocab.txt",

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import ifr_sim
-from ifr_sim.agents.bandit import LinUCBAgent
 from ifr_sim.agents.base import Observation
-from ifr_sim.catalog.catalog import Catalog
+from ifr_sim.agents.baselines.bandit import LinUCBAgent
+from ifr_sim.core.catalog.catalog import Catalog
 
 pytest_plugins = ("agent_fixtures",)
 

@@ -10,8 +10,8 @@ import pytest
 
 import ifr_sim
 from ifr_sim.agents.base import Observation
-from ifr_sim.agents.bm25 import BM25Agent, BM25Index, tokenize
-from ifr_sim.catalog.catalog import Catalog
+from ifr_sim.agents.baselines.bm25 import BM25Agent, BM25Index, tokenize
+from ifr_sim.core.catalog.catalog import Catalog
 
 pytest_plugins = ("agent_fixtures",)
 

@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from ifr_sim.agents.base import Observation
-from ifr_sim.agents.scorer_agent import ScorerAgent
-from ifr_sim.catalog.catalog import Catalog
-from ifr_sim.scorer import ScorerConfig, make_scorer
+from ifr_sim.agents.policy.scorer_agent import ScorerAgent
+from ifr_sim.core.catalog.catalog import Catalog
+from ifr_sim.core.scorer import ScorerConfig, make_scorer
 
 pytest_plugins = ("scorer_fixtures", "agent_fixtures")
 ConfigFor = Callable[..., ScorerConfig]

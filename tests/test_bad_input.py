@@ -24,17 +24,17 @@ import pytest
 import torch
 
 from ifr_sim import ENV_ID
-from ifr_sim.agents.policy_agent import PolicyAgent
-from ifr_sim.agents.slate_distribution import check_finite_scores
-from ifr_sim.agents.train_config import TrainConfig
-from ifr_sim.agents.trainer import build_ppo
-from ifr_sim.catalog import Catalog, CatalogError
-from ifr_sim.cli import main
-from ifr_sim.config import with_overrides
+from ifr_sim.agents.policy.policy_agent import PolicyAgent
+from ifr_sim.agents.policy.slate_distribution import check_finite_scores
+from ifr_sim.agents.training.train_config import TrainConfig
+from ifr_sim.agents.training.trainer import build_ppo
+from ifr_sim.apps.cli import main
+from ifr_sim.core.catalog import Catalog, CatalogError
+from ifr_sim.core.config import with_overrides
+from ifr_sim.core.run_store import DATABASE, RunStore
+from ifr_sim.core.scorer import ModelLoadError, ScorerConfig, make_scorer
 from ifr_sim.envs.config import WorldConfig, preset_config
 from ifr_sim.envs.sb3_vec_env import make_sb3_vec_env
-from ifr_sim.run_store import DATABASE, RunStore
-from ifr_sim.scorer import ModelLoadError, ScorerConfig, make_scorer
 
 pytest_plugins = ("scorer_fixtures",)
 
@@ -319,8 +319,11 @@ def test_every_bad_instruction_line_is_reported_with_its_number(
 
 
 def test_a_non_utf8_instruction_line_is_reported_with_its_number(tmp_path: Path) -> None:
+    from ifr_sim.agents.evaluation.instruction_set import (
+        InstructionFileError,
+        read_instruction_file,
+    )
     from ifr_sim.envs.world import load_catalog
-    from ifr_sim.instruction_eval import InstructionFileError, read_instruction_file
 
     good = json.dumps({"instruction": "a comedy", "relevant": ["1"]}).encode()
     path = tmp_path / "latin1.jsonl"

@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ifr_sim import playground
-from ifr_sim.cli import dashboard_argv
+from ifr_sim.agents import playground
+from ifr_sim.agents.recommender import Recommender
+from ifr_sim.apps.cli import dashboard_argv
+from ifr_sim.core.run_store import RunStore
+from ifr_sim.core.scorer.embedding_store import CACHE_ENV
 from ifr_sim.dashboards.data import RUNS_ENV, SECTIONS
 from ifr_sim.envs.world import build_world
-from ifr_sim.recommender import Recommender
-from ifr_sim.run_store import RunStore
-from ifr_sim.scorer.embedding_store import CACHE_ENV
 
 if TYPE_CHECKING:  # a plugin module must not be imported (pytest could not rewrite it)
     from dashboard_fixtures import DashboardWorkspace

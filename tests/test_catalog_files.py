@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ifr_sim.catalog import Catalog, CatalogError, load_catalog_file
+from ifr_sim.core.catalog import Catalog, CatalogError, load_catalog_file
 
 ROWS = [
     {"id": "a1", "title": "Aurora X5", "categories": ["phones", "budget"], "rating": 4.5,

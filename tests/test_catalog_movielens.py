@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ifr_sim.catalog import Catalog, CatalogError, load_movielens
-from ifr_sim.catalog.movielens import INSTALL_HINT
+from ifr_sim.core.catalog import Catalog, CatalogError, load_movielens
+from ifr_sim.core.catalog.movielens import INSTALL_HINT
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ifr_sim.catalog import Catalog, CatalogError, make_synthetic_catalog
+from ifr_sim.core.catalog import Catalog, CatalogError, make_synthetic_catalog
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,10 @@ import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import CallbackList
 
-from ifr_sim.agents import checkpoint as checkpoint_module
-from ifr_sim.agents.checkpoint import (
+from ifr_sim.agents.policy.credit import PositionRewardCallback
+from ifr_sim.agents.policy.kl_penalty import KLPenaltyCallback
+from ifr_sim.agents.training import checkpoint as checkpoint_module
+from ifr_sim.agents.training.checkpoint import (
     FILES,
     MANIFEST_FILE,
     CheckpointError,
@@ -28,11 +30,9 @@ from ifr_sim.agents.checkpoint import (
     save_checkpoint,
     trained_state,
 )
-from ifr_sim.agents.credit import PositionRewardCallback
-from ifr_sim.agents.kl_penalty import KLPenaltyCallback
-from ifr_sim.agents.train_config import TrainConfig
-from ifr_sim.agents.trainer import build_ppo
-from ifr_sim.config import with_overrides
+from ifr_sim.agents.training.train_config import TrainConfig
+from ifr_sim.agents.training.trainer import build_ppo
+from ifr_sim.core.config import with_overrides
 
 pytest_plugins = ("scorer_fixtures", "training_fixtures")
 
@@ -96,7 +96,7 @@ def test_loaded_policy_scores_like_the_saved_one(
     with torch.no_grad():
         assert torch.allclose(model.policy.extract_features(obs), loaded.extract_features(obs),
                               atol=1e-5)
-    from ifr_sim.recommender import Recommender
+    from ifr_sim.agents.recommender import Recommender
 
     recommendations = Recommender.from_checkpoint(directory).recommend("a gift", k=3)
     assert [r.rank for r in recommendations] == [1, 2, 3]

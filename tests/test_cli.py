@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ifr_sim.cli import main
-from ifr_sim.evaluation import METRICS
+from ifr_sim.agents.evaluation.online import METRICS
+from ifr_sim.apps.cli import main
 
 
 def test_simulate_prints_summary_and_writes_episodes(tmp_path: Path, capsys) -> None:
@@ -88,7 +88,7 @@ def test_demo_runs_baselines_and_a_short_training(tmp_path: Path, capsys) -> Non
     for name in ("random", "popularity", "bm25", "linucb", "zero-shot", "oracle", "after PPO"):
         assert name in out
     assert (tmp_path / "demo" / "checkpoint" / "policy.safetensors").is_file()
-    from ifr_sim.run_store import RunStore
+    from ifr_sim.core.run_store import RunStore
 
     (run,) = RunStore(tmp_path / "store").runs(kind="train")
     assert run.status == "finished" and run.checkpoint

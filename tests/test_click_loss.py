@@ -10,12 +10,12 @@ import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 
-from ifr_sim.agents.click_loss import ClickBatch, ClickLossCallback, click_loss, snapshot
-from ifr_sim.agents.credit import PositionRewardCallback, SlateRolloutBuffer
-from ifr_sim.agents.slate_distribution import PlackettLuceDistribution
-from ifr_sim.agents.train_config import TrainConfig
-from ifr_sim.agents.trainer import build_ppo
-from ifr_sim.config import with_overrides
+from ifr_sim.agents.policy.click_loss import ClickBatch, ClickLossCallback, click_loss, snapshot
+from ifr_sim.agents.policy.credit import PositionRewardCallback, SlateRolloutBuffer
+from ifr_sim.agents.policy.slate_distribution import PlackettLuceDistribution
+from ifr_sim.agents.training.train_config import TrainConfig
+from ifr_sim.agents.training.trainer import build_ppo
+from ifr_sim.core.config import with_overrides
 
 pytest_plugins = ("scorer_fixtures", "training_fixtures")
 

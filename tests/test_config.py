@@ -8,7 +8,7 @@ import gymnasium as gym
 import pytest
 
 import ifr_sim
-from ifr_sim.config import ConfigError, field_help, with_overrides
+from ifr_sim.core.config import ConfigError, field_help, with_overrides
 from ifr_sim.envs.config import (
     WorldConfig,
     load_world_config,

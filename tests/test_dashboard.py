@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ifr_sim.cli import dashboard_argv, main
+from ifr_sim.apps.cli import dashboard_argv, main
+from ifr_sim.core.run_store import RunRecord, RunStore
 from ifr_sim.dashboards import data, references, seeds
-from ifr_sim.run_store import RunRecord, RunStore
 
 APP = Path(data.__file__).with_name("app.py")
 STEPS = (2048, 4096, 6144, 8192)
@@ -271,7 +271,7 @@ def test_dashboard_starts_streamlit_on_the_workspace(
         calls.append((argv, env))
         return 0
 
-    monkeypatch.setattr("ifr_sim.cli.subprocess.call", call)
+    monkeypatch.setattr("ifr_sim.apps.cli.subprocess.call", call)
     assert main(["dashboard", "--runs", str(tmp_path), "--port", "8700"]) == 0
     (argv, env), = calls
     assert argv == dashboard_argv("127.0.0.1", 8700)
@@ -421,8 +421,8 @@ def test_runs_of_two_worlds_get_their_own_reference_lines(tmp_path: Path) -> Non
 def test_demo_records_every_agents_evaluation_for_the_reference_lines(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
 ) -> None:
-    from ifr_sim import demo
-    from ifr_sim.config import to_dict, with_overrides
+    from ifr_sim.apps import demo
+    from ifr_sim.core.config import to_dict, with_overrides
     from ifr_sim.envs.config import WorldConfig
 
     # every agent but the MiniLM zero-shot scorer, which takes long to load on a CPU

@@ -8,14 +8,14 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from ifr_sim.agents.baselines import OracleAgent
+from ifr_sim.agents.baselines.simple import OracleAgent
+from ifr_sim.agents.evaluation.simulation import episode_record, run_episodes
 from ifr_sim.agents.registry import make_agent
-from ifr_sim.catalog import Catalog, CatalogError
-from ifr_sim.config import with_overrides
+from ifr_sim.core.catalog import Catalog, CatalogError
+from ifr_sim.core.config import with_overrides
 from ifr_sim.dashboards import episodes
 from ifr_sim.envs.config import WorldConfig
-from ifr_sim.registration import ENV_ID
-from ifr_sim.simulation import episode_record, run_episodes
+from ifr_sim.envs.registration import ENV_ID
 
 WORLD = {"num_candidates": 20, "slate_size": 4, "catalog.source": "synthetic",
          "catalog.size": 300, "intent_bank_size": 64}

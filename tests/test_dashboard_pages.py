@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ifr_sim import playground
+from ifr_sim.agents import playground
+from ifr_sim.agents.recommender import Recommender
+from ifr_sim.core.run_store import RunStore
 from ifr_sim.dashboards import data, references
 from ifr_sim.envs.world import build_world
-from ifr_sim.recommender import Recommender
-from ifr_sim.run_store import RunStore
 
 if TYPE_CHECKING:  # a plugin module must not be imported (pytest could not rewrite it)
     from dashboard_fixtures import DashboardWorkspace

@@ -12,14 +12,14 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from ifr_sim import playground
-from ifr_sim.config import to_dict, with_overrides
+from ifr_sim.agents import playground
+from ifr_sim.agents.recommender import Recommender
+from ifr_sim.core.config import to_dict, with_overrides
+from ifr_sim.core.run_store import RunStore
+from ifr_sim.core.scorer import ScorerConfig
 from ifr_sim.envs.config import WorldConfig
+from ifr_sim.envs.registration import ENV_ID
 from ifr_sim.envs.world import World, build_world
-from ifr_sim.recommender import Recommender
-from ifr_sim.registration import ENV_ID
-from ifr_sim.run_store import RunStore
-from ifr_sim.scorer import ScorerConfig
 
 pytest_plugins = ("scorer_fixtures",)
 

@@ -12,13 +12,13 @@ from gymnasium.utils.env_checker import check_env as gym_check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import ifr_sim
+from ifr_sim.agents.evaluation.simulation import run_episodes, summarise
 from ifr_sim.agents.registry import make_agent
-from ifr_sim.config import with_overrides
+from ifr_sim.core.config import with_overrides
 from ifr_sim.envs import sessions
 from ifr_sim.envs.candidates import _first_distinct
 from ifr_sim.envs.config import WorldConfig
 from ifr_sim.envs.spaces import decode_instruction
-from ifr_sim.simulation import run_episodes, summarise
 
 ENV_ID = ifr_sim.ENV_ID
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ifr_sim.cli import main
+from ifr_sim.agents.evaluation.instruction_set import InstructionFileError, read_instruction_file
+from ifr_sim.apps.cli import main
 from ifr_sim.envs.config import CatalogConfig
 from ifr_sim.envs.world import load_catalog
-from ifr_sim.instruction_eval import InstructionFileError, read_instruction_file
 
 
 def write(path: Path, rows: list) -> Path:

@@ -19,14 +19,14 @@ from instructions_fixtures import (
     shop_catalog,
 )
 
-from ifr_sim.catalog.catalog import Catalog
-from ifr_sim.instructions import (
+from ifr_sim.core.catalog.catalog import Catalog
+from ifr_sim.core.instructions import (
     InstructionLanguage,
     Intent,
     Vocabulary,
     satisfying_items,
 )
-from ifr_sim.instructions.render import _Draws
+from ifr_sim.core.instructions.render import _Draws
 
 CATALOGS = pytest.mark.parametrize("catalog", [movie_catalog(), shop_catalog()],
                                    ids=["movies", "shop"])

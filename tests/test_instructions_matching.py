@@ -24,7 +24,7 @@ from instructions_fixtures import (
     shop_catalog,
 )
 
-from ifr_sim.instructions import (
+from ifr_sim.core.instructions import (
     InstructionLanguage,
     Intent,
     IntentBatch,
@@ -32,7 +32,7 @@ from ifr_sim.instructions import (
     satisfying_items,
     vocabulary_for,
 )
-from ifr_sim.instructions.matching import _byte_popcount, _category_bits, _popcount
+from ifr_sim.core.instructions.matching import _byte_popcount, _category_bits, _popcount
 
 AIRPLANE = 5  # 1980 comedy
 YEAR_SCALE = 0.1 * (2018 - 1942)  # range decay scale: 10% of the catalog's year span

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from instructions_fixtures import COMEDY, movie_catalog
 
-from ifr_sim.instructions import (
+from ifr_sim.core.instructions import (
     TEMPLATE_SPLITS,
     TEMPLATES,
     InstructionLanguage,

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from instructions_fixtures import COMEDY, HEADPHONES, movie_catalog, shop_catalog
 
-from ifr_sim.catalog.catalog import Catalog
-from ifr_sim.instructions import vocabulary_for
-from ifr_sim.instructions.render import article
-from ifr_sim.instructions.vocabulary import plural
+from ifr_sim.core.catalog.catalog import Catalog
+from ifr_sim.core.instructions import vocabulary_for
+from ifr_sim.core.instructions.render import article
+from ifr_sim.core.instructions.vocabulary import plural
 
 
 def _generic(range_attribute: str | None) -> Catalog:

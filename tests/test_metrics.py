@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ifr_sim.metrics import (
+from ifr_sim.core.metrics import (
     hit_rate_at_k,
     intra_list_diversity,
     mean_ci95,

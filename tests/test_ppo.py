@@ -16,11 +16,11 @@ import pytest
 import torch
 from stable_baselines3.common.vec_env import DummyVecEnv
 
-from ifr_sim.agents.credit import SlateRolloutBuffer
-from ifr_sim.agents.slate_distribution import PlackettLuceDistribution
-from ifr_sim.agents.train_config import TrainConfig
-from ifr_sim.agents.trainer import build_ppo, train
-from ifr_sim.config import with_overrides
+from ifr_sim.agents.policy.credit import SlateRolloutBuffer
+from ifr_sim.agents.policy.slate_distribution import PlackettLuceDistribution
+from ifr_sim.agents.training.train_config import TrainConfig
+from ifr_sim.agents.training.trainer import build_ppo, train
+from ifr_sim.core.config import with_overrides
 from ifr_sim.envs.config import WorldConfig
 
 pytest_plugins = ("scorer_fixtures",)
@@ -103,8 +103,8 @@ def test_training_changes_heads_not_the_frozen_encoder(config: TrainConfig) -> N
 def _callbacks(config: TrainConfig):
     from stable_baselines3.common.callbacks import CallbackList
 
-    from ifr_sim.agents.credit import PositionRewardCallback
-    from ifr_sim.agents.kl_penalty import KLPenaltyCallback
+    from ifr_sim.agents.policy.credit import PositionRewardCallback
+    from ifr_sim.agents.policy.kl_penalty import KLPenaltyCallback
 
     return CallbackList([PositionRewardCallback(), KLPenaltyCallback(config.ppo.kl_coef)])
 
@@ -209,8 +209,8 @@ def test_reward_to_go_gradient_is_the_true_gradient() -> None:
 
 @pytest.mark.slow
 def test_learning_benchmark_runs_end_to_end(config: TrainConfig, tmp_path: Path) -> None:
-    from ifr_sim.agents.learning_benchmark import run_learning_benchmark
-    from ifr_sim.run_store import RunStore
+    from ifr_sim.agents.experiments.learning_benchmark import run_learning_benchmark
+    from ifr_sim.core.run_store import RunStore
 
     store = RunStore(tmp_path / "store")
     report = run_learning_benchmark(config, [0], minutes=0.2, out_dir=tmp_path, store=store)
@@ -226,7 +226,7 @@ def test_train_and_evaluate_checkpoint_from_the_command_line(
 ) -> None:
     import json
 
-    from ifr_sim.cli import main
+    from ifr_sim.apps.cli import main
 
     config_file = tmp_path / "train.toml"
     config_file.write_text(

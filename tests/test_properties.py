@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from ifr_sim import ENV_ID
-from ifr_sim.config import ConfigError
+from ifr_sim.core.config import ConfigError
 from ifr_sim.envs.config import WorldConfig, load_world_config
 
 ENV_SETTINGS = settings(

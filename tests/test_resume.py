@@ -16,16 +16,16 @@ import pytest
 from run_records import curves, progress
 from stable_baselines3.common.callbacks import BaseCallback
 
-from ifr_sim.agents.checkpoint import TrainingState, read_checkpoint, save_checkpoint
-from ifr_sim.agents.interrupt import stop_on_interrupt
-from ifr_sim.agents.log_outputs import TensorBoardOutput, progress_csv
-from ifr_sim.agents.recorded_training import interruption, resume_recorded, train_recorded
-from ifr_sim.agents.run_lock import RunDirectoryBusyError, locked_run_directory
-from ifr_sim.agents.train_config import TrainConfig
-from ifr_sim.agents.trainer import TrainingInterrupted, build_ppo, train
-from ifr_sim.cli import main
-from ifr_sim.config import ConfigError, with_overrides
-from ifr_sim.run_store import RunStore
+from ifr_sim.agents.training.checkpoint import TrainingState, read_checkpoint, save_checkpoint
+from ifr_sim.agents.training.interrupt import stop_on_interrupt
+from ifr_sim.agents.training.log_outputs import TensorBoardOutput, progress_csv
+from ifr_sim.agents.training.recorded_training import interruption, resume_recorded, train_recorded
+from ifr_sim.agents.training.run_lock import RunDirectoryBusyError, locked_run_directory
+from ifr_sim.agents.training.train_config import TrainConfig
+from ifr_sim.agents.training.trainer import TrainingInterrupted, build_ppo, train
+from ifr_sim.apps.cli import main
+from ifr_sim.core.config import ConfigError, with_overrides
+from ifr_sim.core.run_store import RunStore
 
 pytest_plugins = ("scorer_fixtures", "training_fixtures")
 

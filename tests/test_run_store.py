@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ifr_sim.cli import RUNS_ENV, main
-from ifr_sim.evaluation import METRICS
-from ifr_sim.run_store import RunStore, UnknownRunError
+from ifr_sim.agents.evaluation.online import METRICS
+from ifr_sim.apps.cli import RUNS_ENV, main
+from ifr_sim.core.run_store import RunStore, UnknownRunError
 
 pytest_plugins = ("scorer_fixtures",)
 
@@ -97,7 +97,7 @@ def test_unknown_run_says_how_to_find_the_ids(store: RunStore) -> None:
 _WRITER = """
 import sys, time
 from pathlib import Path
-from ifr_sim.run_store import RunStore
+from ifr_sim.core.run_store import RunStore
 
 store = RunStore(Path(sys.argv[1]))
 run_id = store.start_run("train", {}, seed=0)
@@ -209,7 +209,7 @@ def test_train_records_logger_values_evaluations_and_checkpoint(
 
 
 def test_listing_a_missing_workspace_creates_nothing(tmp_path: Path, capsys) -> None:
-    from ifr_sim.cli import main
+    from ifr_sim.apps.cli import main
 
     missing = tmp_path / "nowhere"
     assert main(["runs", "list", "--runs", str(missing)]) == 0

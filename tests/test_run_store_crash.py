@@ -6,7 +6,7 @@
 - `ifr-sim train` SIGKILLed twice at different moments and resumed (the second time from
   a deliberately corrupted checkpoint, so from the previous one): the result equals an
   uninterrupted run with the same seed, bit for bit, because the trainer restarts all
-  randomness at every checkpoint from (seed, step) (see `ifr_sim.agents.trainer`).
+  randomness at every checkpoint from (seed, step) (see `ifr_sim.agents.training.trainer`).
 - `ifr-sim train` stopped with SIGINT (Ctrl-C) or SIGTERM: exit code 130 after saving a
   checkpoint, the run marked as interrupted with the command that resumes it.
 """
@@ -30,7 +30,7 @@ from typing import IO, Any, TypeVar
 import pytest
 from run_records import curves, progress
 
-from ifr_sim.run_store import RunStore
+from ifr_sim.core.run_store import RunStore
 
 pytest_plugins = ("scorer_fixtures",)
 
@@ -111,7 +111,7 @@ class Training:
         # the comparison must run the same arithmetic.
         env = {**os.environ, "OMP_NUM_THREADS": "1", "IFR_SIM_CACHE_DIR": "off"}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "ifr_sim.cli", "train", "--no-progress", *args],
+            [sys.executable, "-m", "ifr_sim.apps.cli", "train", "--no-progress", *args],
             stdout=subprocess.DEVNULL, stderr=self._err, env=env,
         )
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from ifr_sim.catalog.catalog import Catalog
-from ifr_sim.scorer import (
+from ifr_sim.core.catalog.catalog import Catalog
+from ifr_sim.core.scorer import (
     BiEncoderScorer,
     CausalLMScorer,
     CrossEncoderScorer,

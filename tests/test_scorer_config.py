@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from ifr_sim.config import ConfigError, field_help, from_dict
-from ifr_sim.scorer import ScorerConfig
+from ifr_sim.core.config import ConfigError, field_help, from_dict
+from ifr_sim.core.scorer import ScorerConfig
 
 
 def test_defaults_are_the_zero_shot_minilm_bi_encoder() -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from ifr_sim.scorer import make_scorer
-from ifr_sim.scorer.embedding_store import CACHE_ENV
+from ifr_sim.core.scorer import make_scorer
+from ifr_sim.core.scorer.embedding_store import CACHE_ENV
 
 pytest_plugins = ("scorer_fixtures",)
 

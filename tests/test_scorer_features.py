@@ -10,10 +10,10 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from ifr_sim.catalog.catalog import Catalog
-from ifr_sim.scorer import ScorerConfig, make_scorer
-from ifr_sim.scorer.heads import MAX_RANGE_EDGES, item_features, range_edges
-from ifr_sim.scorer.reference import ReferenceFeatures
+from ifr_sim.core.catalog.catalog import Catalog
+from ifr_sim.core.scorer import ScorerConfig, make_scorer
+from ifr_sim.core.scorer.heads import MAX_RANGE_EDGES, item_features, range_edges
+from ifr_sim.core.scorer.reference import ReferenceFeatures
 
 pytest_plugins = ("scorer_fixtures",)
 ConfigFor = Callable[..., ScorerConfig]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import torch
 
-from ifr_sim.catalog.catalog import Catalog
-from ifr_sim.scorer import ScorerConfig, make_scorer
-from ifr_sim.scorer.lexical import HashedNgramBag, hashed_ngrams
+from ifr_sim.core.catalog.catalog import Catalog
+from ifr_sim.core.scorer import ScorerConfig, make_scorer
+from ifr_sim.core.scorer.lexical import HashedNgramBag, hashed_ngrams
 
 pytest_plugins = ("scorer_fixtures",)
 ConfigFor = Callable[..., ScorerConfig]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ifr_sim.scorer import ModelLoadError, default_model_path, load_model
+from ifr_sim.core.scorer import ModelLoadError, default_model_path, load_model
 
 pytest_plugins = ("scorer_fixtures",)
 

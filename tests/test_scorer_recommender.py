@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ifr_sim.catalog.catalog import Catalog
-from ifr_sim.recommender import Recommender
-from ifr_sim.scorer import ScorerConfig, make_scorer
+from ifr_sim.agents.recommender import Recommender
+from ifr_sim.core.catalog.catalog import Catalog
+from ifr_sim.core.scorer import ScorerConfig, make_scorer
 
 pytest_plugins = ("scorer_fixtures",)
 ConfigFor = Callable[..., ScorerConfig]

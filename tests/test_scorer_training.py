@@ -7,8 +7,8 @@ from pathlib import Path
 
 import torch
 
-from ifr_sim.catalog.catalog import Catalog
-from ifr_sim.scorer import Scorer, ScorerConfig, make_scorer
+from ifr_sim.core.catalog.catalog import Catalog
+from ifr_sim.core.scorer import Scorer, ScorerConfig, make_scorer
 
 pytest_plugins = ("scorer_fixtures",)
 ConfigFor = Callable[..., ScorerConfig]

@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from ifr_sim.agents.slate_distribution import PlackettLuceDistribution
+from ifr_sim.agents.policy.slate_distribution import PlackettLuceDistribution
 
 LOGITS = torch.tensor([[1.0, 0.0, -0.5, 2.0]])
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from ifr_sim import ENV_ID
-from ifr_sim.cli import main
+from ifr_sim.apps.cli import main
 from ifr_sim.envs.benchmark import random_slates
 from ifr_sim.envs.sessions import replace_rows
 from ifr_sim.envs.soak import rss_mib, run_soak

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ifr_sim.agents.sweep import (
+from ifr_sim.agents.experiments.sweep import (
     INTERRUPTED,
     NEVER_RAN,
     RAY_DIR_MAX,
@@ -28,19 +28,19 @@ from ifr_sim.agents.sweep import (
     run_sweep,
     settle_trial,
 )
-from ifr_sim.agents.sweep_results import (
+from ifr_sim.agents.experiments.sweep_results import (
     best_configuration,
     configuration_summary,
     summary_lines,
     sweep_ids,
     sweep_trials,
 )
-from ifr_sim.agents.sweep_spec import load_sweep, parse_sweep, trial_key
-from ifr_sim.cli import main
-from ifr_sim.config import ConfigError, to_dict
+from ifr_sim.agents.experiments.sweep_spec import load_sweep, parse_sweep, trial_key
+from ifr_sim.apps.cli import main
+from ifr_sim.core.config import ConfigError, to_dict
+from ifr_sim.core.run_store import RunStore
 from ifr_sim.dashboards import data
 from ifr_sim.dashboards.sweep_page import error_bars
-from ifr_sim.run_store import RunStore
 
 pytest_plugins = ("scorer_fixtures",)
 
@@ -234,7 +234,7 @@ def test_a_ray_dir_too_long_for_unix_sockets_is_refused(tmp_path: Path) -> None:
 def test_evaluations_are_reported_to_tune_and_rollouts_are_not(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    sweep_tune = pytest.importorskip("ifr_sim.agents.sweep_tune")
+    sweep_tune = pytest.importorskip("ifr_sim.agents.experiments.sweep_tune")
     reports: list[dict[str, float]] = []
     monkeypatch.setattr(sweep_tune.tune, "report", reports.append)
     output = sweep_tune.TuneReportOutput()
@@ -245,7 +245,7 @@ def test_evaluations_are_reported_to_tune_and_rollouts_are_not(
 
 
 def test_early_stopping_picks_the_tune_scheduler() -> None:
-    sweep_tune = pytest.importorskip("ifr_sim.agents.sweep_tune")
+    sweep_tune = pytest.importorskip("ifr_sim.agents.experiments.sweep_tune")
     base = {"total_steps": 8000, "set": {"eval_every": 2000}}
     spec = parse_sweep({**base, "early_stopping": {"scheduler": "asha"}})
     asha = sweep_tune.scheduler_for(spec, spec.trials())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ifr_sim.catalog import load_movielens, make_synthetic_catalog
+from ifr_sim.core.catalog import load_movielens, make_synthetic_catalog
 from ifr_sim.envs.config import UserConfig
 from ifr_sim.envs.taste import fit_ratings
 from ifr_sim.envs.users import build_population

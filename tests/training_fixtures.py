@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from ifr_sim.agents.train_config import TrainConfig
-from ifr_sim.config import with_overrides
+from ifr_sim.agents.training.train_config import TrainConfig
+from ifr_sim.core.config import with_overrides
 
 
 @pytest.fixture(scope="module", autouse=True)

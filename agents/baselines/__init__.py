@@ -1,0 +1,1 @@
+"""Baseline agents: random, popularity, oracle, BM25 and LinUCB."""

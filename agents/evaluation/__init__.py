@@ -1,0 +1,4 @@
+"""Running agents in the environments.
+
+Online evaluation, simulation, human-written instruction sets, and their run-store records.
+"""

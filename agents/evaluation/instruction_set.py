@@ -1,0 +1,136 @@
+"""Offline evaluation on a user-supplied instruction set (`evaluate --instructions F.jsonl`).
+
+Each line is `{"instruction": str, "relevant": [item ids], "candidates": [item ids]}`
+(`candidates` optional: default the whole catalog). The agent ranks the candidates for the
+instruction as a cold user on the first turn of a session would see them, and the slate's
+first 10 items are scored against the relevant set with binary gains.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ifr_sim.agents.base import Agent
+from ifr_sim.core.catalog import Catalog
+from ifr_sim.core.metrics import mean_ci95, ndcg_at_k, precision_at_k
+from ifr_sim.envs.intent_bank import utf8_prefix
+
+CUTOFF = 10
+
+
+class InstructionFileError(ValueError):
+    """An instruction file is malformed; the message lists every bad line by number."""
+
+
+@dataclass(frozen=True)
+class LabelledInstruction:
+    """One line of an instruction file, resolved to catalog indices."""
+
+    line: int
+    instruction: str
+    relevant: np.ndarray
+    candidates: np.ndarray
+
+
+def read_instruction_file(path: Path, catalog: Catalog) -> list[LabelledInstruction]:
+    """Parse and validate every line; all problems are reported together."""
+    if not path.is_file():
+        raise InstructionFileError(f"instruction file {path} does not exist")
+    records, problems = [], []
+    with path.open("rb") as lines:  # decoded line by line, so a bad byte has a line number
+        numbered = list(enumerate(lines, start=1))
+    for number, raw in numbered:
+        try:
+            text = raw.decode("utf-8")
+            if text.strip():
+                records.append(_parse_line(number, text, catalog))
+        except UnicodeDecodeError as error:
+            problems.append(f"line {number}: not valid UTF-8 ({error}); save the file as UTF-8")
+        except ValueError as error:
+            problems.append(f"line {number}: {error}")
+    if problems:
+        shown = "\n  ".join(problems[:20])
+        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise InstructionFileError(f"{path} has {len(problems)} bad line(s):\n  {shown}{more}")
+    if not records:
+        raise InstructionFileError(f"{path} holds no instructions")
+    return records
+
+
+def _parse_line(number: int, text: str, catalog: Catalog) -> LabelledInstruction:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"not valid JSON ({error.msg})") from None
+    if not isinstance(data, dict):
+        raise ValueError("must be a JSON object with 'instruction' and 'relevant'")
+    unknown = set(data) - {"instruction", "relevant", "candidates"}
+    if unknown:
+        raise ValueError(f"unknown key(s) {sorted(unknown)}; allowed: instruction, relevant, "
+                         "candidates")
+    instruction = data.get("instruction")
+    if not isinstance(instruction, str) or not instruction.strip():
+        raise ValueError("'instruction' must be a non-empty string")
+    relevant = _ids(data, "relevant", catalog)
+    if not len(relevant):
+        raise ValueError("'relevant' must list at least one item id")
+    candidates = _ids(data, "candidates", catalog) if "candidates" in data else np.arange(
+        len(catalog))
+    if len(np.unique(candidates)) != len(candidates):
+        raise ValueError("'candidates' lists an item id twice")
+    if len(candidates) < CUTOFF:
+        raise ValueError(f"'candidates' must list at least {CUTOFF} items")
+    if not np.isin(relevant, candidates).all():
+        raise ValueError("every 'relevant' item must also be a candidate")
+    return LabelledInstruction(number, instruction, relevant, candidates)
+
+
+def _ids(data: dict[str, Any], key: str, catalog: Catalog) -> np.ndarray:
+    values = data.get(key)
+    if not isinstance(values, list) or not all(isinstance(v, str | int) for v in values):
+        raise ValueError(f"'{key}' must be a list of item ids")
+    try:
+        return catalog.index_of(values)
+    except KeyError as error:
+        raise ValueError(str(error.args[0])) from None
+
+
+def evaluate_instructions(
+    agent: Agent, records: list[LabelledInstruction], instruction_bytes: int, history_length: int,
+    seed: int = 0,
+) -> dict[str, float]:
+    """NDCG@10, HR@10, MRR and precision@10 of `agent` over the labelled instructions."""
+    rng = np.random.default_rng([seed, 1])
+    scores: dict[str, list[float]] = {"ndcg@10": [], "hr@10": [], "mrr": [], "precision@10": []}
+    for record in records:
+        n = len(record.candidates)
+        encoded = utf8_prefix(record.instruction, instruction_bytes)
+        instruction = np.zeros((1, instruction_bytes), np.uint8)
+        instruction[0, : len(encoded)] = np.frombuffer(encoded, np.uint8)
+        observation = {
+            "instruction": instruction,
+            "candidates": record.candidates[None],
+            "history": np.full((1, history_length), -1, np.int64),
+            "shown": np.zeros((1, n), np.int8),
+            "turn": np.zeros((1, 1), np.int64),
+        }
+        slate = np.asarray(agent.act(observation, {}, rng))[:, :CUTOFF]
+        gains = np.isin(record.candidates, record.relevant)[None].astype(np.float64)
+        # Binary relevance: the "most relevant" item for HR and MRR is any relevant one, so
+        # take the first relevant position in the slate.
+        hits = np.take_along_axis(gains, slate, axis=1)[0]
+        first = int(np.argmax(hits)) if hits.any() else -1
+        scores["ndcg@10"].append(float(ndcg_at_k(slate, gains, CUTOFF)[0]))
+        scores["hr@10"].append(float(hits.any()))
+        scores["mrr"].append(1.0 / (first + 1) if first >= 0 else 0.0)
+        scores["precision@10"].append(float(precision_at_k(slate, gains.astype(bool), CUTOFF)[0]))
+    result: dict[str, float] = {}
+    for name, values in scores.items():
+        result[name], result[f"{name}_ci95"] = mean_ci95(values)
+    return result
+

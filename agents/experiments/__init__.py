@@ -1,0 +1,1 @@
+"""Experiments built on training: sweeps and the learning benchmark."""

@@ -1,0 +1,154 @@
+"""`ifr-sim bench learn`: does PPO actually learn? Learning curves against reference lines.
+
+For each seed, train with a preset for a wall-clock budget, evaluating on held-out users
+and templates along the way; alongside, evaluate the zero-shot scorer, every non-oracle
+baseline and the oracle on the same held-out sessions. The headline figure is the share
+of the zero-shot → oracle gap that PPO closes, `(ppo − zero_shot) / (oracle − zero_shot)`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from stable_baselines3.common.callbacks import BaseCallback
+
+from ifr_sim.agents.evaluation.online import evaluate
+from ifr_sim.agents.evaluation.records import record_evaluation
+from ifr_sim.agents.registry import AGENTS, make_agent
+from ifr_sim.agents.training.train_config import TrainConfig
+from ifr_sim.agents.training.trainer import train
+from ifr_sim.core.config import to_dict
+from ifr_sim.core.run_store import RunStore
+from ifr_sim.envs.world import build_world
+
+CURVE_METRICS = ("ndcg@10", "ctr", "intent_precision@10")
+
+
+class WallClockLimit(BaseCallback):
+    """Stops training once `seconds` have passed (SB3 stops when a callback returns False)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self._start = 0.0
+
+    def _on_training_start(self) -> None:
+        self._start = time.perf_counter()
+
+    def _on_step(self) -> bool:
+        return time.perf_counter() - self._start < self.seconds
+
+
+def reference_lines(config: TrainConfig, zero_shot: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every baseline evaluated on the held-out sessions the curves use.
+
+    The zero-shot line is the policy's own evaluation before its first update (the same
+    scorer, untrained), so the gap is measured on one model.
+    """
+    heldout = dataclasses.replace(config.world, split="heldout")
+    world = build_world(heldout)
+    lines = {
+        name: evaluate(make_agent(name, world), heldout, config.eval_episodes, config.seed)
+        for name in AGENTS
+        if name != "zero-shot"
+    }
+    return {**lines, "zero-shot": zero_shot}
+
+
+def gap_closed(ppo: float, zero_shot: float, oracle: float) -> float:
+    """Share of the zero-shot → oracle gap closed (1 = as good as the oracle)."""
+    return (ppo - zero_shot) / (oracle - zero_shot) if oracle != zero_shot else float("nan")
+
+
+def run_learning_benchmark(
+    config: TrainConfig,
+    seeds: list[int],
+    minutes: float,
+    out_dir: Path,
+    store: RunStore | None = None,
+) -> dict[str, Any]:
+    """Train once per seed within `minutes`, print the curves and the gap closed.
+
+    With a `store`, every seed's training is recorded there as its own run, and every
+    baseline's evaluation as an `evaluate` run (the dashboard's reference levels).
+    """
+    runs = []
+    for seed in seeds:
+        seeded = dataclasses.replace(config, seed=seed)
+        summary = _train_seed(seeded, out_dir / f"seed{seed}", minutes, store)
+        lines = reference_lines(seeded, summary["history"][0])
+        if store is not None:
+            _record_references(store, seeded, lines)
+        runs.append({"seed": seed, "summary": summary, "references": lines})
+        _print_run(seed, summary, lines)
+    report = _report(runs)
+    (out_dir / "learning.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
+    return report
+
+
+def _train_seed(
+    config: TrainConfig, run_dir: Path, minutes: float, store: RunStore | None
+) -> dict[str, Any]:
+    limit = [WallClockLimit(minutes * 60)]
+    if store is None:
+        return train(config, run_dir, callbacks=limit)
+    with store.recording("train", to_dict(config), config.seed) as run_id:
+        return train(config, run_dir, callbacks=limit, store=store, run_id=run_id)
+
+
+def _record_references(
+    store: RunStore, config: TrainConfig, lines: dict[str, dict[str, Any]]
+) -> None:
+    """Each baseline's evaluation as an `evaluate` run, for the dashboard's levels."""
+    heldout = dataclasses.replace(config.world, split="heldout")
+    for name, result in lines.items():
+        if name != "zero-shot":  # that one is the training run's own first evaluation
+            record_evaluation(store, heldout, name, result, config.eval_episodes, config.seed)
+
+
+def _best_baseline(lines: dict[str, dict[str, Any]], metric: str) -> tuple[str, float]:
+    candidates = {n: r[metric] for n, r in lines.items() if n not in ("oracle", "zero-shot")}
+    name = max(candidates, key=candidates.__getitem__)
+    return name, candidates[name]
+
+
+def _print_run(seed: int, summary: dict[str, Any], lines: dict[str, dict[str, Any]]) -> None:
+    print(f"\nseed {seed}: {summary['steps']:,} steps in {summary['seconds'] / 60:.1f} min "
+          f"({summary['steps_per_second']:.0f} steps/s; rollouts "
+          f"{summary['rollout_steps_per_second']:.0f} steps/s, updates "
+          f"{summary['update_steps_per_second']:.0f} steps/s)")
+    print(f"{'steps':>8}" + "".join(f"{m:>22}" for m in CURVE_METRICS))
+    for point in summary["history"]:
+        print(f"{point['step']:>8}" + "".join(f"{point[m]:>22.4f}" for m in CURVE_METRICS))
+    for name in ("zero-shot", "oracle"):
+        print(f"{name:>8}" + "".join(f"{lines[name][m]:>22.4f}" for m in CURVE_METRICS))
+    for metric in CURVE_METRICS:
+        best, value = _best_baseline(lines, metric)
+        print(f"best baseline on {metric}: {best} {value:.4f}")
+
+
+def _report(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    report: dict[str, Any] = {"seeds": [r["seed"] for r in runs]}
+    for metric in CURVE_METRICS:
+        closed = [
+            gap_closed(
+                r["summary"]["final"][metric],
+                r["references"]["zero-shot"][metric],
+                r["references"]["oracle"][metric],
+            )
+            for r in runs
+        ]
+        ahead = [
+            r["summary"]["final"][metric] > _best_baseline(r["references"], metric)[1]
+            for r in runs
+        ]
+        report[metric] = {"gap_closed": closed, "mean_gap_closed": float(np.mean(closed)),
+                          "ahead_of_best_baseline": ahead}
+        print(f"{metric}: gap closed {np.mean(closed):.3f} (per seed "
+              f"{', '.join(f'{c:.3f}' for c in closed)}); ahead of best baseline: {ahead}")
+    return report

@@ -1,0 +1,1 @@
+"""Training infrastructure: the trainer, its config, checkpoints, locks, interrupts and loggers."""

@@ -1,0 +1,1 @@
+"""The applications on top: the command line, the demo and the scorer benchmark."""

@@ -1,0 +1,521 @@
+"""The `ifr-sim` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import gymnasium as gym
+
+from ifr_sim.core.config import ConfigError, field_help, to_dict, with_overrides
+from ifr_sim.core.run_store import DATABASE, KINDS, STATUSES, RunStore, UnknownRunError
+from ifr_sim.envs.config import PRESETS, WorldConfig, load_world_config, preset_config
+from ifr_sim.envs.registration import ENV_ID
+
+RUNS_ENV = "IFR_SIM_RUNS"
+"""Environment variable with the default run store workspace (else `runs`)."""
+
+if TYPE_CHECKING:
+    from ifr_sim.agents.base import Agent
+    from ifr_sim.envs.world import World
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `ifr-sim` console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except (ConfigError, ValueError, FileNotFoundError, UnknownRunError) as error:
+        print(f"ifr-sim {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ifr-sim",
+        description="Simulate instruction-following recommendation with simulated users.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    simulate = commands.add_parser(
+        "simulate", help="run episodes with a policy, print a summary, write the episodes"
+    )
+    add_world_options(simulate)
+    simulate.add_argument("--policy", default="random", help="agent name (default: random)")
+    simulate.add_argument("--episodes", type=int, default=100, help="episodes to run")
+    simulate.add_argument("--seed", type=int, default=0, help="seed of users, clicks and policy")
+    simulate.add_argument(
+        "--output",
+        type=Path,
+        default=Path("runs/episodes.jsonl"),
+        help="JSONL file for the episodes (default: runs/episodes.jsonl)",
+    )
+    add_runs_option(simulate)
+    simulate.set_defaults(run=_simulate)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="evaluate an agent on fresh sessions: reward, CTR, NDCG, HR, MRR, ..."
+    )
+    add_world_options(evaluate)
+    evaluate.add_argument("--agent", default="random", help="agent name (default: random)")
+    evaluate.add_argument("--checkpoint", type=Path,
+                          help="a checkpoint directory from `ifr-sim train` (agent: ppo)")
+    evaluate.add_argument("--episodes", type=int, default=500, help="sessions (one per user)")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of users, clicks and agent")
+    evaluate.add_argument("--json", type=Path, help="also write the results as one JSON object")
+    evaluate.add_argument(
+        "--instructions", type=Path, metavar="FILE.jsonl",
+        help="score a labelled instruction set instead of simulated sessions",
+    )
+    add_runs_option(evaluate)
+    evaluate.set_defaults(run=_evaluate, split="heldout")
+
+    train = commands.add_parser("train", help="fine-tune the LLM scorer with PPO")
+    train.add_argument("--preset", help="training preset: quick (default), standard, gpu")
+    train.add_argument("--config", type=Path, help="TOML/YAML training config file")
+    train.add_argument("--seed", type=int, help="seed (overrides the config)")
+    train.add_argument("--total-steps", type=int,
+                       help="environment steps (overrides the config; with --resume, extends)")
+    train.add_argument("--run-dir", type=Path,
+                       help="where metrics (progress.csv) and checkpoints go "
+                       "(default: runs/train)")
+    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override any training config key, e.g. --set ppo.kl_coef=0.1")
+    train.add_argument("--tensorboard", type=Path, metavar="DIR",
+                       help="also write TensorBoard events to DIR/RUN_ID (needs tensorboard)")
+    train.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                       help="continue the stopped or killed run in RUN_DIR from its last "
+                       "checkpoint, with its config")
+    train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_runs_option(train)
+    train.set_defaults(run=_train)
+
+    sweep = commands.add_parser(
+        "sweep", help="run a grid or random search of training configs with Ray Tune")
+    sweep.add_argument("--config", type=Path, required=True, metavar="SWEEP.toml",
+                       help="the sweep file: base config, seeds, [grid] or [random], metric")
+    sweep.add_argument("--address", metavar="ray://HOST:PORT",
+                       help="run on this existing Ray cluster (default: a local Ray with "
+                       "this machine's cores)")
+    sweep.add_argument("--max-concurrent", type=int, metavar="N",
+                       help="at most N trials at once (default: one per free CPU)")
+    sweep.add_argument("--ray-dir", type=Path, metavar="DIR",
+                       help="Ray's temporary folder for a local Ray (default: RUNS/ray)")
+    sweep.add_argument("--ray-dashboard", action="store_true",
+                       help="also start Ray's own dashboard (local Ray only)")
+    add_runs_option(sweep)
+    sweep.set_defaults(run=_sweep)
+
+    runs = commands.add_parser("runs", help="list, show or delete the recorded runs")
+    actions = runs.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="every run, newest first")
+    listing.add_argument("--kind", choices=KINDS, help="only runs of this kind")
+    listing.add_argument("--status", choices=STATUSES, help="only runs with this status")
+    show = actions.add_parser("show", help="a run's config, status and last metric values")
+    delete = actions.add_parser(
+        "delete", help="delete a run's records (never its checkpoint files)")
+    for action in (show, delete):
+        action.add_argument("run_id", metavar="RUN_ID", help="a run id from `ifr-sim runs list`")
+    for action, handler in ((listing, _runs_list), (show, _runs_show), (delete, _runs_delete)):
+        add_runs_option(action)
+        action.set_defaults(run=handler)
+
+    demo = commands.add_parser(
+        "demo", help="the main job: every agent evaluated on held-out users and templates"
+    )
+    add_world_options(demo)
+    demo.add_argument("--episodes", type=int, default=300, help="sessions per agent")
+    demo.add_argument("--seed", type=int, default=0, help="seed of users, clicks and agents")
+    demo.add_argument("--train-steps", type=int, default=2048,
+                      help="PPO steps of the short training run (0 skips it)")
+    demo.add_argument("--run-dir", type=Path, default=Path("runs/demo"),
+                      help="where the demo's training run goes")
+    add_runs_option(demo)
+    demo.set_defaults(run=_demo, split="heldout")
+
+    bench = commands.add_parser("bench", help="benchmarks that print figures")
+    bench.add_argument(
+        "what", choices=["env", "scorer", "learn", "soak"],
+        help="env: environment steps per second; scorer: scoring and encoding rates; "
+        "learn: PPO learning curves against the baselines and the oracle; soak: the vector "
+        "env under a long random load, memory sampled, restarted sessions checked for leaks",
+    )
+    bench.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
+    bench.add_argument("--preset", default="standard", help="learn: training preset")
+    bench.add_argument("--seeds", type=int, default=3, help="learn: seeds 0..S-1")
+    bench.add_argument("--minutes", type=float, default=15.0, help="learn: training time per seed")
+    bench.add_argument("--out", type=Path, default=Path("runs/bench-learn"),
+                       help="learn: where runs and learning.json go")
+    bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="learn: override any training config key")
+    bench.add_argument("--users", type=int, default=10_000, help="soak: concurrent users")
+    bench.add_argument("--steps", type=int, default=1_000_000, help="soak: user-steps in all")
+    add_runs_option(bench)
+    bench.set_defaults(run=_bench)
+
+    dashboard = commands.add_parser(
+        "dashboard", help="start the Streamlit dashboard of the recorded runs (Ctrl-C stops it)"
+    )
+    dashboard.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
+    dashboard.add_argument("--host", default="127.0.0.1",
+                           help="address to listen on (default: 127.0.0.1, this machine only)")
+    add_runs_option(dashboard)
+    dashboard.set_defaults(run=_dashboard)
+
+    config = commands.add_parser("config", help="print the world config keys with their help")
+    config.set_defaults(run=_print_config_help)
+    return parser
+
+
+def add_world_options(parser: argparse.ArgumentParser) -> None:
+    """The world options every command that builds an environment shares."""
+    group = parser.add_argument_group("world")
+    group.add_argument(
+        "--preset",
+        default="movielens",
+        choices=sorted(PRESETS),
+        help="named world (default: movielens)",
+    )
+    group.add_argument("--config", type=Path, help="TOML/YAML world config file")
+    group.add_argument(
+        "--catalog", help="catalog: movielens, synthetic or a CSV/Parquet/JSONL path"
+    )
+    group.add_argument("--num-candidates", type=int, help="N candidates per session")
+    group.add_argument("--slate-size", type=int, help="K items per slate")
+    group.add_argument("--split", choices=["train", "heldout", "all"], help="users and templates")
+    group.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override any config key, e.g. --set clicks.model=pbm (repeatable)",
+    )
+
+
+def add_runs_option(parser: argparse.ArgumentParser) -> None:
+    """`--runs DIR`: the run store workspace (`DIR/runs.sqlite`)."""
+    default = Path(os.environ.get(RUNS_ENV, "runs"))
+    parser.add_argument(
+        "--runs", type=Path, default=default, metavar="DIR",
+        help=f"run store workspace: DIR/runs.sqlite (default: ${RUNS_ENV} if set, else runs)",
+    )
+
+
+def world_config(args: argparse.Namespace) -> WorldConfig:
+    """Preset, then config file, then explicit flags, then --set overrides."""
+    config = load_world_config(args.config) if args.config else preset_config(args.preset)
+    flags = {
+        "catalog.source": args.catalog,
+        "num_candidates": args.num_candidates,
+        "slate_size": args.slate_size,
+        "split": args.split,
+    }
+    config = with_overrides(config, {k: v for k, v in flags.items() if v is not None})
+    return with_overrides(config, args.set)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from ifr_sim.agents.evaluation.simulation import (
+        episode_record,
+        run_episodes,
+        summarise,
+        write_episodes,
+    )
+    from ifr_sim.agents.registry import make_agent
+
+    if args.episodes < 1:
+        raise ConfigError(f"--episodes={args.episodes} is invalid: use at least 1")
+    config = world_config(args)
+    env = gym.make(ENV_ID, config=config)
+    agent = make_agent(args.policy, env.unwrapped.world)  # type: ignore[attr-defined]
+    store = RunStore(args.runs)
+    run_config = {"world": to_dict(config), "policy": args.policy, "episodes": args.episodes}
+    with store.recording("simulate", run_config, args.seed) as run_id:
+        episodes = run_episodes(env, agent, args.episodes, args.seed)
+        write_episodes(episodes, args.output)
+        summary = summarise(episodes)
+        store.log_episodes(run_id, [episode_record(episode) for episode in episodes])
+        store.log_metrics(run_id, 0, {f"rollout/{name}": mean
+                                      for name, (mean, _) in summary.items()})
+    print(f"policy={args.policy} episodes={args.episodes} seed={args.seed}")
+    print(f"{'metric':<16}{'mean':>10}{'95% CI':>12}")
+    for name, (mean, half) in summary.items():
+        print(f"{name:<16}{mean:>10.4f}{'± ' + format(half, '.4f'):>12}")
+    print(f"episodes written to {args.output}; run {run_id} recorded in {store.path}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from ifr_sim.agents.evaluation.online import METRICS, evaluate
+    from ifr_sim.agents.evaluation.records import evaluation_run_config, log_evaluation_result
+    from ifr_sim.agents.registry import make_agent
+    from ifr_sim.envs.world import build_world
+
+    config = world_config(args)
+    world = build_world(config)
+    if args.instructions:
+        return _evaluate_instruction_file(args, world)
+    if args.checkpoint:
+        args.agent = "ppo"
+    agent = _checkpoint_agent(args.checkpoint) if args.checkpoint else make_agent(
+        args.agent, world)
+    store = RunStore(args.runs)
+    run_config = evaluation_run_config(
+        config, args.agent, args.episodes, str(args.checkpoint) if args.checkpoint else None)
+    with store.recording("evaluate", run_config, args.seed) as run_id:
+        oracle = evaluate(make_agent("oracle", world), config, args.episodes, args.seed)
+        if args.agent == "oracle":
+            result = oracle
+            result["oracle_share"], result["oracle_share_ci95"] = 1.0, 0.0
+        else:
+            result = evaluate(agent, config, args.episodes, args.seed, oracle["reward"])
+        result = log_evaluation_result(
+            store, run_id, config, args.agent, result, args.episodes, args.seed)
+    _report_evaluation(args, result, METRICS, run_id, store)
+    return 0
+
+
+def _report_evaluation(
+    args: argparse.Namespace,
+    result: dict[str, Any],
+    metrics: Sequence[str],
+    run_id: str,
+    store: RunStore,
+) -> None:
+    """Print the table, where the run is recorded, and write `--json` if asked."""
+    from ifr_sim.core.results import print_results, write_json
+
+    print_results({args.agent: result}, metrics)
+    print(f"run {run_id} recorded in {store.path}")
+    if args.json:
+        write_json(result, args.json)
+        print(f"results written to {args.json}")
+
+
+def _checkpoint_agent(directory: Path) -> Agent:
+    from ifr_sim.agents.policy.policy_agent import PolicyAgent
+    from ifr_sim.agents.training.checkpoint import load_checkpoint
+
+    policy, _ = load_checkpoint(directory)
+    return PolicyAgent(policy)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from ifr_sim.agents.training.recorded_training import (
+        interruption,
+        resume_recorded,
+        train_recorded,
+    )
+    from ifr_sim.agents.training.train_config import load_train_config, train_preset
+
+    store = RunStore(args.runs)
+    progress_bar = not args.no_progress
+    run_dir: Path = args.resume or args.run_dir or Path("runs/train")
+    try:
+        if args.resume is not None:
+            fixed = {"--preset": args.preset, "--config": args.config, "--seed": args.seed,
+                     "--set": args.set, "--run-dir": args.run_dir,
+                     "--tensorboard": args.tensorboard}
+            given = [flag for flag, value in fixed.items() if value not in (None, [])]
+            if given:
+                raise ConfigError(
+                    f"--resume continues the run with the config in its checkpoint; drop "
+                    f"{', '.join(given)} (only --total-steps may change, to train further)")
+            summary, run_id = resume_recorded(run_dir, store, args.total_steps, progress_bar)
+        else:
+            config = (load_train_config(args.config) if args.config
+                      else train_preset(args.preset or "quick"))
+            flags = {"seed": args.seed, "total_steps": args.total_steps,
+                     "tensorboard_log": str(args.tensorboard) if args.tensorboard else None}
+            config = with_overrides(config, {k: v for k, v in flags.items() if v is not None})
+            config = with_overrides(config, args.set)
+            preset = args.preset or (None if args.config else "quick")
+            summary, run_id = train_recorded(config, run_dir, store, progress_bar, preset)
+    except KeyboardInterrupt as stop:
+        print(f"ifr-sim train: {interruption(stop, run_dir)}", file=sys.stderr)
+        return 130
+    final = summary["final"]
+    trained = summary["steps"] - (summary["resumed_from"] or 0)
+    if summary["resumed_from"] is not None and not trained:
+        print(f"the run had finished at step {summary['steps']:,}: nothing to train "
+              "(--total-steps N trains it further)")
+    else:
+        if summary["resumed_from"] is not None:
+            print(f"resumed at step {summary['resumed_from']:,}")
+        print(f"trained {trained:,} steps in {summary['seconds']:.0f} s "
+              f"({summary['steps_per_second']:.0f} steps/s; rollouts "
+              f"{summary['rollout_steps_per_second']:.0f} steps/s, updates "
+              f"{summary['update_steps_per_second']:.0f} steps/s); "
+              f"{summary['steps']:,} in all")
+    for name in ("reward", "ctr", "ndcg@10", "intent_precision@10"):
+        print(f"held-out {name:<22}{final[name]:.4f} ± {final[name + '_ci95']:.4f}")
+    print(f"metrics: {run_dir / 'progress.csv'}; checkpoint: {summary['checkpoint']}")
+    print(f"run {run_id} recorded in {store.path}")
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from ifr_sim.agents.experiments.sweep import run_sweep
+    from ifr_sim.agents.experiments.sweep_results import summary_lines
+    from ifr_sim.agents.experiments.sweep_spec import load_sweep
+
+    spec = load_sweep(args.config)
+    sweep_run, outcomes = run_sweep(spec, args.runs, args.address, args.max_concurrent,
+                                    args.ray_dir, args.ray_dashboard)
+    store = RunStore(args.runs)
+    lines = summary_lines(store, spec.name)
+    print("\n".join(lines))
+    for outcome in outcomes:
+        if outcome.status == "failed":
+            print(f"failed: {outcome.trial.label} seed={outcome.trial.seed} "
+                  f"({outcome.run_id}): {outcome.error}")
+    print(f"sweep run {sweep_run} and its trials recorded in {store.path}")
+    return 0 if any(outcome.status != "failed" for outcome in outcomes) else 1
+
+
+def _evaluate_instruction_file(args: argparse.Namespace, world: World) -> int:
+    from ifr_sim.agents.evaluation.instruction_set import (
+        evaluate_instructions,
+        read_instruction_file,
+    )
+    from ifr_sim.agents.registry import make_agent
+
+    if args.agent == "oracle":
+        raise ValueError("the oracle needs the simulator's ground truth, which an instruction "
+                         "file does not have; pick another --agent")
+    records = read_instruction_file(args.instructions, world.catalog)
+    agent = make_agent(args.agent, world)
+    store = RunStore(args.runs)
+    run_config = {"world": to_dict(world.config), "agent": args.agent,
+                  "instructions": str(args.instructions), "episodes": len(records)}
+    with store.recording("evaluate", run_config, args.seed) as run_id:
+        result: dict[str, Any] = evaluate_instructions(
+            agent, records, world.config.instruction_bytes, world.config.history_length,
+            args.seed
+        )
+        metrics = [k for k in result if not k.endswith("_ci95")]
+        result.update(agent=args.agent, instructions=str(args.instructions),
+                      episodes=len(records))
+        store.log_result(run_id, 0, result, metrics)
+    _report_evaluation(args, result, metrics, run_id, store)
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from ifr_sim.apps.demo import run_demo
+
+    run_demo(world_config(args), args.episodes, args.seed, args.train_steps, args.run_dir,
+             RunStore(args.runs))
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    if args.what == "env":
+        from ifr_sim.envs.benchmark import run_env_benchmark
+
+        run_env_benchmark(seconds=args.seconds)
+    elif args.what == "learn":
+        from ifr_sim.agents.experiments.learning_benchmark import run_learning_benchmark
+        from ifr_sim.agents.training.train_config import train_preset
+
+        config = with_overrides(train_preset(args.preset), args.set)
+        run_learning_benchmark(config, list(range(args.seeds)), args.minutes, args.out,
+                               RunStore(args.runs))
+    elif args.what == "soak":
+        from ifr_sim.envs.soak import report, run_soak
+
+        result = run_soak(users=args.users, user_steps=args.steps)
+        report(result, args.users)
+        return 1 if result.leaks else 0
+    else:
+        from ifr_sim.apps.scorer_benchmark import run_scorer_benchmark
+
+        run_scorer_benchmark(seconds=args.seconds)
+    return 0
+
+
+def _runs_list(args: argparse.Namespace) -> int:
+    # Reading must not create a workspace where there is none.
+    exists = (Path(args.runs) / DATABASE).is_file()
+    records = RunStore(args.runs).runs(args.kind, args.status) if exists else []
+    if not records:
+        print(f"no runs in {args.runs}")
+        return 0
+    print(f"{'id':<33}{'kind':<10}{'status':<10}{'seed':>6}  started (UTC)")
+    for run in records:
+        seed = "" if run.seed is None else run.seed
+        print(f"{run.id:<33}{run.kind:<10}{run.status:<10}{seed:>6}  {run.started_at}")
+    return 0
+
+
+def _runs_show(args: argparse.Namespace) -> int:
+    store = RunStore(args.runs)
+    run = store.run(args.run_id)
+    fields: dict[str, Any] = {
+        "id": run.id, "kind": run.kind, "status": run.status, "seed": run.seed,
+        "started": run.started_at, "ended": run.ended_at, "checkpoint": run.checkpoint,
+        "error": run.error,
+    }
+    for name, value in fields.items():
+        if value is not None:
+            print(f"{name:<12}{value}")
+    print("config")
+    print(json.dumps(run.config, indent=2))
+    last = {key: (step, value) for step, key, value in store.metrics(run.id)}  # by key, step
+    print(f"metrics (last value of {len(last)})" if last else "metrics: none recorded")
+    for key, (step, value) in last.items():
+        print(f"  {key:<32}{value:>14.6g}  (step {step})")
+    return 0
+
+
+def _runs_delete(args: argparse.Namespace) -> int:
+    store = RunStore(args.runs)
+    run = store.run(args.run_id)
+    store.delete_run(run.id)
+    print(f"deleted run {run.id}: its record, metrics, episodes and evaluations")
+    if run.checkpoint:
+        print(f"checkpoint files are never deleted: {run.checkpoint} is still there")
+    return 0
+
+
+def dashboard_argv(host: str, port: int) -> list[str]:
+    """The `streamlit run` command line of the dashboard app, in this interpreter."""
+    import ifr_sim.dashboards
+
+    app = Path(ifr_sim.dashboards.__file__).with_name("app.py")
+    return [
+        sys.executable, "-m", "streamlit", "run", str(app),
+        "--server.address", host,
+        "--server.port", str(port),
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+    ]
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    print(f"dashboard of {args.runs} at http://{args.host}:{args.port} (Ctrl-C stops it)")
+    environment = {**os.environ, RUNS_ENV: str(args.runs.resolve())}
+    try:
+        return subprocess.call(dashboard_argv(args.host, args.port), env=environment)
+    except KeyboardInterrupt:
+        return 0
+
+
+def _print_config_help(args: argparse.Namespace) -> int:
+    for key, text in field_help(WorldConfig).items():
+        print(f"{key:<32} {text}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

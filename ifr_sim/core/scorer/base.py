@@ -1,0 +1,363 @@
+"""The scorer interface: an `nn.Module` that ranks catalog items for an instruction.
+
+A scorer does two things, kept apart so that PPO's value head and actor can share them:
+`encode_query` turns instructions (plus each user's clicked items) into one vector per
+user, and `score` turns that vector, the instructions and candidate item indices into one
+logit per candidate. `forward` chains the two.
+
+The backends differ only in how text becomes relevance; what they share lives here: the
+trainable mode (frozen encoder, LoRA, or everything), device and precision, the caches
+of item and instruction embeddings, history blending, and the parameter groups a trainer
+needs to give the encoder and the heads separate learning rates.
+
+Caches. Item embeddings (all n catalog items, no gradient) and instruction embeddings
+(a bounded LRU keyed by text) are dropped as soon as any encoder weight changes. A change
+is detected from each encoder parameter's storage pointer and its `_version` counter,
+which torch bumps on every in-place write: an optimizer step, `load_state_dict`, a `.to()`
+move. No trainer has to remember to call anything. Instruction embeddings are only served
+from the cache when no gradient to the encoder is wanted (a frozen encoder, or
+`torch.no_grad()`); a trainable encoder in grad mode always recomputes them. Item
+embeddings are always served detached: with a trainable encoder the gradient reaches the
+encoder through the query side only, and the item side follows after each step.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, ExitStack, nullcontext
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from transformers import BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
+
+from ifr_sim.core.catalog.catalog import Catalog
+from ifr_sim.core.scorer.embedding_store import load_embeddings, save_embeddings
+from ifr_sim.core.scorer.heads import FeatureHead, descriptive_columns, item_features
+from ifr_sim.core.scorer.lexical import HashedNgramBag
+from ifr_sim.core.scorer.lora import add_lora
+from ifr_sim.core.scorer.pooling import masked_mean
+from ifr_sim.core.scorer.reference import ReferenceFeatures
+
+Trainable = Literal["head", "lora", "full"]
+TRAINABLE: tuple[Trainable, ...] = ("head", "lora", "full")
+DeviceChoice = Literal["auto", "cpu", "cuda"]
+LEXICAL_DIM = 32
+"""Size of each hash bucket's learned vector in the instruction's lexical features."""
+
+
+def resolve_device(device: DeviceChoice | torch.device) -> torch.device:
+    """CUDA when asked for or, with "auto", when available; CPU otherwise."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    resolved = torch.device(device)
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was asked for but torch sees no GPU; use 'auto' or 'cpu'")
+    return resolved
+
+
+class Scorer(nn.Module, abc.ABC):
+    """Scores catalog items for natural-language instructions.
+
+    Args:
+        catalog: the items; `catalog.texts` is what the encoder reads.
+        model: the loaded transformer (see `ifr_sim.core.scorer.loading.load_model`).
+        tokenizer: its tokenizer, right-padding.
+        init_scale: initial multiplier of the backend's relevance (learned, kept positive);
+            20 is the temperature sentence-transformers trains cosine similarities with.
+        pair_dim: size of a per-(instruction, item) encoding the head reads, 0 for none.
+        trainable: "head" trains only the small heads and runs the encoder without
+            gradient; "lora" adds LoRA adapters to the encoder; "full" trains everything.
+        lora_rank: LoRA rank r, for trainable="lora".
+        lora_alpha: LoRA scaling alpha, for trainable="lora".
+        history_weight: share of the clicked items' mean embedding in the query.
+        lexical_buckets: hash buckets of the instruction's word and word-pair features
+            that the head reads beside the query vector (`lexical.py`); 0 turns them off.
+        reference_features: whether the head reads how each candidate relates to the
+            catalog item the instruction most resembles ("like Toy Story", `reference.py`).
+        max_length: token limit per encoded text (per pair for joint encodings).
+        batch_size: texts (or pairs) per encoder forward pass.
+        device: "auto" (CUDA when available), "cpu", "cuda" or a `torch.device`. On CUDA
+            the encoder runs under bf16 autocast; heads stay float32.
+    """
+
+    item_features: torch.Tensor  # (n, C + 2) buffer, see `heads.item_features`
+    query_cache_size: ClassVar[int] = 4096
+    # Extra keyword arguments of the encoder call that embeds a text (see CausalLMScorer).
+    embed_kwargs: ClassVar[Mapping[str, Any]] = {}
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        model: PreTrainedModel,
+        tokenizer: PreTrainedTokenizerBase,
+        *,
+        init_scale: float = 20.0,
+        pair_dim: int = 0,
+        trainable: Trainable = "head",
+        lora_rank: int = 8,
+        lora_alpha: float = 16.0,
+        history_weight: float = 0.1,
+        lexical_buckets: int = 16384,
+        reference_features: bool = True,
+        max_length: int = 128,
+        batch_size: int = 64,
+        device: DeviceChoice | torch.device = "auto",
+        embedding_file: Path | None = None,
+    ) -> None:
+        super().__init__()
+        if trainable not in TRAINABLE:
+            raise ValueError(f"trainable={trainable!r}: use one of {TRAINABLE}")
+        self.catalog = catalog
+        self.item_texts: tuple[str, ...] = catalog.texts
+        self.tokenizer = tokenizer
+        self.trainable: Trainable = trainable
+        self.history_weight = history_weight
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.device = resolve_device(device)
+        self.query_dim: int = model.config.hidden_size
+        model.requires_grad_(trainable == "full")
+        self.encoder: nn.Module = (
+            add_lora(model, lora_rank, lora_alpha) if trainable == "lora" else model
+        )
+        self.log_scale = nn.Parameter(torch.tensor(math.log(init_scale)))
+        features = item_features(catalog)
+        self.lexical = (
+            HashedNgramBag(tokenizer, lexical_buckets, LEXICAL_DIM, max_length)
+            if lexical_buckets
+            else None
+        )
+        self.reference_features = reference_features
+        self._reference: ReferenceFeatures | None = None
+        self.head = FeatureHead(
+            self.query_dim,
+            features.shape[1],
+            pair_dim,
+            lexical_dim=LEXICAL_DIM if lexical_buckets else 0,
+            reference_dim=(
+                ReferenceFeatures.size(descriptive_columns(catalog)) if reference_features else 0
+            ),
+        )
+        self.register_buffer("item_features", features, persistent=False)
+        self._cache_key: tuple[tuple[int, int], ...] = ()
+        self._encoder_weights: list[nn.Parameter] | None = None
+        self._item_embeddings: torch.Tensor | None = None
+        self._query_cache: OrderedDict[str, torch.Tensor] = OrderedDict()
+        self.to(self.device)
+        self.encoder.eval()
+        self._embedding_file = embedding_file
+        self._pristine_key = self._weights_key()
+
+    @property
+    def scale(self) -> torch.Tensor:
+        """The learned positive multiplier of the backend's relevance."""
+        return self.log_scale.exp()
+
+    @abc.abstractmethod
+    def score(
+        self, query: torch.Tensor, instructions: Sequence[str], candidates: torch.Tensor
+    ) -> torch.Tensor:
+        """Logits (B, N) for candidate item indices (B, N), given `encode_query`'s output."""
+
+    def head_scores(
+        self,
+        query: torch.Tensor,
+        instructions: Sequence[str],
+        candidates: torch.Tensor,
+        pair: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The learned head's logits (B, N): what every backend adds to its text relevance."""
+        lexical = self.lexical(instructions) if self.lexical is not None else None
+        reference = self._reference_features(instructions, candidates)
+        return self.head(query, self.item_features, candidates, pair, lexical, reference)
+
+    def _reference_features(
+        self, instructions: Sequence[str], candidates: torch.Tensor
+    ) -> torch.Tensor | None:
+        """How each candidate relates to the item the instruction names (`reference.py`)."""
+        if not self.reference_features:
+            return None
+        embeddings = self.item_embeddings()  # syncs the caches first
+        if self._reference is None:
+            descriptive = self.item_features[:, : descriptive_columns(self.catalog)]
+            self._reference = ReferenceFeatures(embeddings, descriptive)
+        return self._reference(instructions, candidates.to(self.device), self._instruction_vectors)
+
+    def _instruction_vectors(self, instructions: list[str]) -> torch.Tensor:
+        """Embeddings (B, D) of instructions alone (no history), without gradient."""
+        with torch.no_grad():
+            return self._embed_instructions([self.query_text(text) for text in instructions])
+
+    def query_text(self, instruction: str) -> str:
+        """The text the encoder reads for an instruction (a prompt, for decoders)."""
+        return instruction
+
+    def forward(
+        self,
+        instructions: Sequence[str],
+        candidates: torch.Tensor,
+        history: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Logits (B, N) for candidates (B, N); history (B, H) of item indices, -1 = none."""
+        return self.score(self.encode_query(instructions, history), instructions, candidates)
+
+    def encode_query(
+        self, instructions: Sequence[str], history: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Unit vectors (B, D) for instructions and, optionally, the users' clicked items.
+
+        With a history (B, H) of item indices (-1 = padding), the query becomes
+        `normalize((1 - w) * instruction + w * mean(clicked items))`, `w = history_weight`;
+        rows without clicks keep the instruction vector unchanged.
+        """
+        query = self._embed_instructions([self.query_text(text) for text in instructions])
+        if history is None or self.history_weight == 0.0:
+            return query
+        history = history.to(self.device)
+        valid = history >= 0
+        clicked = masked_mean(self.item_embeddings()[history.clamp_min(0)], valid)
+        blended = F.normalize(
+            (1.0 - self.history_weight) * query + self.history_weight * clicked, dim=-1
+        )
+        return torch.where(valid.any(-1, keepdim=True), blended, query)
+
+    def item_embeddings(self) -> torch.Tensor:
+        """Unit vectors (n, D) of every catalog item; cached until encoder weights change.
+
+        While the weights are as loaded, the embeddings also come from (and go to) the
+        disk cache in `embedding_file`, if the scorer was given one.
+        """
+        self._sync_caches()
+        if self._item_embeddings is None:
+            stored = self._embedding_file if self._cache_key == self._pristine_key else None
+            cached = load_embeddings(stored) if stored is not None else None
+            if cached is not None and cached.shape[0] == len(self.item_texts):
+                self._item_embeddings = cached.to(self.device)
+            else:
+                with self._cacheable():
+                    self._item_embeddings = self.embed_texts(self.item_texts)
+                if stored is not None:
+                    save_embeddings(stored, self._item_embeddings)
+        return self._item_embeddings
+
+    def embed_texts(self, texts: Sequence[str]) -> torch.Tensor:
+        """Unit-norm mean-pooled last hidden states (len(texts), D), in `batch_size` chunks.
+
+        Texts are batched in order of length so that little compute goes to padding.
+        """
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        chunks = [
+            self._embed_batch([texts[i] for i in order[start : start + self.batch_size]])
+            for start in range(0, len(texts), self.batch_size)
+        ]
+        return torch.cat(chunks)[torch.argsort(torch.tensor(order, device=self.device))]
+
+    def trainable_parameters(self) -> list[nn.Parameter]:
+        """Everything the optimizer should update in this trainable mode."""
+        return [p for p in self.parameters() if p.requires_grad]
+
+    def encoder_parameters(self) -> list[nn.Parameter]:
+        """The encoder's trainable parameters: none, the LoRA adapters, or all its weights."""
+        return [p for p in self.encoder.parameters() if p.requires_grad]
+
+    def head_parameters(self) -> list[nn.Parameter]:
+        """The small heads and the relevance scale, trainable in every mode."""
+        encoder = {id(p) for p in self.encoder.parameters()}
+        return [p for p in self.parameters() if p.requires_grad and id(p) not in encoder]
+
+    def train(self, mode: bool = True) -> Scorer:
+        """Set the heads' mode; the encoder stays in eval mode so that it is deterministic."""
+        super().train(mode)
+        self.encoder.eval()
+        return self
+
+    def run_encoder(self, inputs: Mapping[str, torch.Tensor], **kwargs: Any) -> Any:
+        """The encoder's `ModelOutput`, with gradient only if it trains and grad mode is on."""
+        wants_grad = torch.is_grad_enabled() and self.trainable != "head"
+        with torch.set_grad_enabled(wants_grad), self._autocast():
+            return self.encoder(**inputs, **kwargs)
+
+    def tokenize(self, texts: Sequence[str], pairs: Sequence[str] | None = None) -> BatchEncoding:
+        """Padded, truncated tensors on the scorer's device (a `BatchEncoding`)."""
+        return self.tokenizer(
+            list(texts),
+            None if pairs is None else list(pairs),
+            padding=True,
+            truncation=True,
+            max_length=self.max_length,
+            return_tensors="pt",
+        ).to(self.device)
+
+    def _embed_batch(self, texts: Sequence[str]) -> torch.Tensor:
+        batch = self.tokenize(texts)
+        output = self.run_encoder(batch, output_hidden_states=True, **self.embed_kwargs)
+        pooled = masked_mean(output.hidden_states[-1], batch["attention_mask"])
+        return F.normalize(pooled, dim=-1)
+
+    def _embed_instructions(self, texts: list[str]) -> torch.Tensor:
+        if torch.is_grad_enabled() and self.encoder_parameters():
+            return self.embed_texts(texts)
+        self._sync_caches()
+        found = {text: self._query_cache[text] for text in texts if text in self._query_cache}
+        for text in found:
+            self._query_cache.move_to_end(text)
+        missing = [text for text in dict.fromkeys(texts) if text not in found]
+        if missing:
+            with self._cacheable():
+                vectors = self.embed_texts(missing)
+            for text, vector in zip(missing, vectors, strict=True):
+                found[text] = self._query_cache[text] = vector
+            while len(self._query_cache) > self.query_cache_size:
+                self._query_cache.popitem(last=False)
+        return torch.stack([found[text] for text in texts])
+
+    def _weights_key(self) -> tuple[tuple[int, int], ...]:
+        """Storage pointer and write counter of every encoder weight: changes on any write.
+
+        The parameter list is gathered once (walking the module tree on every call cost
+        about a tenth of a training step); `.to()` and `load_state_dict` keep the same
+        parameter objects and change their storage or counter, which the key sees.
+        """
+        if self._encoder_weights is None:
+            self._encoder_weights = list(self.encoder.parameters())
+        return tuple((p.data_ptr(), p._version) for p in self._encoder_weights)
+
+    def forget_instructions(self) -> None:
+        """Drop the cached instruction embeddings (they are recomputed on demand).
+
+        An embedding's last bits depend on the batch it was computed in, so a run that must
+        replay exactly from a checkpoint starts every checkpoint with an empty cache.
+        """
+        self._query_cache.clear()
+        self._reference = None
+
+    def _sync_caches(self) -> None:
+        """Drop cached embeddings if any encoder weight was written since they were made."""
+        key = self._weights_key()
+        if key != self._cache_key:
+            self._cache_key = key
+            self._item_embeddings = None
+            self._reference = None
+            self._query_cache.clear()
+
+    @staticmethod
+    def _cacheable() -> AbstractContextManager[Any]:
+        """No gradient, and ordinary tensors even inside `torch.inference_mode()`.
+
+        An inference tensor in a cache would break the next training step that reads it.
+        """
+        stack = ExitStack()
+        stack.enter_context(torch.inference_mode(False))
+        stack.enter_context(torch.no_grad())
+        return stack
+
+    def _autocast(self) -> AbstractContextManager[Any]:
+        if self.device.type == "cuda":
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return nullcontext()

@@ -1,0 +1,91 @@
+"""The cross-encoder scorer: instruction and item read together in one forward pass."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch.nn import functional as F
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from ifr_sim.core.catalog.catalog import Catalog
+from ifr_sim.core.scorer.base import Scorer
+from ifr_sim.core.scorer.pooling import masked_mean
+
+
+class CrossEncoderScorer(Scorer):
+    """score = scale · relevance(instruction, item) + head(query, item features, pair).
+
+    Every (instruction, item) pair is one joint encoding, so item tokens can attend to the
+    instruction: slower than the bi-encoder (B·N forward passes, nothing to cache), but
+    stronger once trained. The relevance is
+
+    * the model's logit, when the directory holds a single-label
+      `*ForSequenceClassification` cross-encoder (scale starts at 1);
+    * otherwise, zero-shot for a plain encoder such as MiniLM: the cosine between the
+      mean of the instruction-segment tokens and the mean of the item-segment tokens of
+      the joint encoding (scale starts at 20).
+
+    The zero-initialised head also reads `pair`, the mean of all tokens of the joint
+    encoding, and is what learns relevance on top of that zero-shot signal.
+
+    Args:
+        catalog: the items.
+        model: an encoder (`AutoModel`) or a single-label sequence classifier.
+        tokenizer: its tokenizer; it must be a fast tokenizer (segment ids per token).
+        **options: trainable mode, history weight, lengths, device; see `Scorer`.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        model: PreTrainedModel,
+        tokenizer: PreTrainedTokenizerBase,
+        **options: Any,
+    ) -> None:
+        classifier = type(model).__name__.endswith("ForSequenceClassification")
+        super().__init__(
+            catalog,
+            model,
+            tokenizer,
+            init_scale=1.0 if classifier else 20.0,
+            pair_dim=model.config.hidden_size,
+            **options,
+        )
+        self.uses_classifier = classifier
+
+    def score(
+        self, query: torch.Tensor, instructions: Sequence[str], candidates: torch.Tensor
+    ) -> torch.Tensor:
+        """Logits (B, N), one joint encoding per (instruction, candidate) pair."""
+        candidates = candidates.to(self.device)
+        rows, width = candidates.shape
+        firsts = [instructions[row] for row in range(rows) for _ in range(width)]
+        seconds = [self.item_texts[item] for item in candidates.flatten().tolist()]
+        step = self.batch_size
+        chunks = [
+            self._encode_pairs(firsts[s : s + step], seconds[s : s + step])
+            for s in range(0, len(firsts), step)
+        ]
+        relevance = torch.cat([chunk[0] for chunk in chunks]).view(rows, width)
+        pair = torch.cat([chunk[1] for chunk in chunks]).view(rows, width, -1)
+        return self.scale * relevance + self.head_scores(query, instructions, candidates, pair)
+
+    def _encode_pairs(
+        self, instructions: list[str], items: list[str]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Relevance (P,) and the mean of all tokens (P, D) for P joint encodings."""
+        batch = self.tokenize(instructions, items)
+        output = self.run_encoder(batch, output_hidden_states=True)
+        hidden = output.hidden_states[-1]
+        pair = masked_mean(hidden, batch["attention_mask"])
+        if self.uses_classifier:
+            return output.logits[:, 0].float(), pair
+        segments = torch.tensor(
+            [[-1 if s is None else s for s in batch.sequence_ids(i)] for i in range(len(items))],
+            device=self.device,
+        )
+        instruction = masked_mean(hidden, segments == 0)
+        item = masked_mean(hidden, segments == 1)
+        return F.cosine_similarity(instruction, item, dim=-1), pair
