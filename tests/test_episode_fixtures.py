@@ -1,0 +1,33 @@
+"""Same seed, same episodes: rollouts recorded before a refactor replay bit for bit.
+
+`tests/fixtures/episodes.npz` was recorded with `tests/episode_recording.py` from the
+code as it stood before user behaviour moved behind the `UserModel` interface; the
+default user model must reproduce every observation, reward, end flag and info of it.
+A deliberate change of the dynamics bumps the env id's version and re-records.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from episode_recording import record_rollouts
+
+FIXTURE = Path(__file__).parent / "fixtures" / "episodes.npz"
+
+
+@pytest.fixture(scope="module")
+def replayed() -> dict[str, np.ndarray]:
+    return record_rollouts()
+
+
+def test_the_replay_records_the_same_quantities(replayed: dict[str, np.ndarray]) -> None:
+    with np.load(FIXTURE) as recorded:
+        assert sorted(replayed) == sorted(recorded.files)
+
+
+def test_every_recorded_quantity_is_replayed_exactly(replayed: dict[str, np.ndarray]) -> None:
+    with np.load(FIXTURE) as recorded:
+        for key in recorded.files:
+            np.testing.assert_array_equal(replayed[key], recorded[key], err_msg=key)
