@@ -18,8 +18,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
-import tomllib
 import yaml
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser, published as `tomli`
+    import tomli as tomllib  # type: ignore[no-redef]
 
 T = TypeVar("T")
 _FLOAT_MAX = sys.float_info.max
