@@ -14,7 +14,7 @@ $(BIN)/python:
 # installed without its dependencies (they would replace torch and downgrade numpy).
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev,tensorboard,ray]'
+	$(BIN)/pip install --quiet -e '.[dev,docs,tensorboard,ray]'
 	$(BIN)/pip install --quiet --no-deps recbole==1.2.1
 	touch $(STAMP)
 
@@ -33,6 +33,7 @@ test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/mypy ifr_sim envs agents dashboards scripts
 	scripts/lint_layers.sh
+	$(BIN)/mkdocs build --strict --site-dir site
 	$(BIN)/python -m pytest -q
 
 clean:
