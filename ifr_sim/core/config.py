@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
+import operator
 import sys
 import types
 import typing
@@ -27,6 +29,12 @@ except ModuleNotFoundError:  # Python 3.10: the same parser, published as `tomli
 
 T = TypeVar("T")
 _FLOAT_MAX = sys.float_info.max
+_NON_FINITE = frozenset(
+    sign + word for sign in ("", "+", "-") for word in ("nan", "inf", "infinity")
+)
+"""How `key=value` overrides may spell NaN and infinity, in any case (TOML knows only the
+lower-case `nan` and `inf`; read the others as numbers too, so every spelling gets the
+same message)."""
 
 
 class ConfigError(ValueError):
@@ -152,7 +160,7 @@ def _split_override(text: str) -> tuple[str, Any]:
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
-        value = raw
+        value = float(raw) if raw.strip().lower() in _NON_FINITE else raw
     return key.strip(), value
 
 
@@ -190,17 +198,22 @@ def _coerce(hint: Any, value: Any, key: str) -> Any:
         if value is not None:
             raise ConfigError(f"{key} must be empty (None), got {value!r}")
         return None
+    # numbers.Real and numbers.Integral take numpy's scalars too (np.int64(50) from code
+    # that computed it); bool is an int to Python, never a number here.
     if hint is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ConfigError(f"{key} must be a number, got {value!r}")
-        finite = math.isfinite(value) if isinstance(value, float) else abs(value) <= _FLOAT_MAX
+        if isinstance(value, numbers.Integral):
+            finite = abs(operator.index(value)) <= _FLOAT_MAX  # a huge int has no float
+        else:
+            finite = math.isfinite(value)
         if not finite:  # TOML and YAML can spell nan and inf
             raise ConfigError(f"{key} must be a finite number, got {value!r}")
         return float(value)
     if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise ConfigError(f"{key} must be a whole number, got {value!r}")
-        return value
+        return operator.index(value)
     if hint in (str, bool):
         if not isinstance(value, hint):
             raise ConfigError(f"{key} must be a {hint.__name__}, got {value!r}")
