@@ -1,13 +1,27 @@
-"""ScorerConfig: defaults, help strings, and validation errors that say how to fix."""
+"""ScorerConfig: defaults, help strings, validation errors that say how to fix, and
+scorers that take it whole."""
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
+from ifr_sim.core.catalog.catalog import Catalog
 from ifr_sim.core.config import ConfigError, field_help, from_dict
-from ifr_sim.core.scorer import ScorerConfig
+from ifr_sim.core.scorer import (
+    BiEncoderScorer,
+    CausalLMScorer,
+    CrossEncoderScorer,
+    Scorer,
+    ScorerConfig,
+    make_scorer,
+)
+
+pytest_plugins = ("scorer_fixtures",)
 
 
 def test_defaults_are_the_zero_shot_minilm_bi_encoder() -> None:
@@ -44,3 +58,21 @@ def test_loads_from_plain_data() -> None:
 def test_invalid_values_say_how_to_fix(overrides: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         ScorerConfig(**overrides)  # type: ignore[arg-type]
+
+
+def test_scorers_take_the_config_whole_and_declare_no_default_of_their_own() -> None:
+    parameters = inspect.signature(Scorer.__init__).parameters
+    defaulted = [name for name, p in parameters.items() if p.default is not p.empty]
+    assert defaulted == ["embedding_file"]  # a path, not a setting: nothing to drift
+    for backend in (BiEncoderScorer, CrossEncoderScorer, CausalLMScorer):
+        assert backend.__init__ is Scorer.__init__
+
+
+def test_a_built_scorer_uses_the_values_of_its_config(
+    config_for: Callable[..., ScorerConfig], tiny_bert_dir: Path, tiny_catalog: Catalog
+) -> None:
+    config = config_for(tiny_bert_dir, history_weight=0.3, max_length=16, lexical_buckets=0)
+    scorer = make_scorer(config, tiny_catalog)
+    assert scorer.config is config
+    assert (scorer.history_weight, scorer.max_length, scorer.lexical) == (0.3, 16, None)
+    assert scorer.tokenize(["word " * 40])["input_ids"].shape[1] == 16

@@ -29,7 +29,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack, nullcontext
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -37,6 +37,7 @@ from torch.nn import functional as F
 from transformers import BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
 
 from ifr_sim.core.catalog.catalog import Catalog
+from ifr_sim.core.scorer.config import DeviceChoice, ScorerConfig
 from ifr_sim.core.scorer.embedding_store import load_embeddings, save_embeddings
 from ifr_sim.core.scorer.heads import FeatureHead, descriptive_columns, item_features
 from ifr_sim.core.scorer.lexical import HashedNgramBag
@@ -44,9 +45,6 @@ from ifr_sim.core.scorer.lora import add_lora
 from ifr_sim.core.scorer.pooling import masked_mean
 from ifr_sim.core.scorer.reference import ReferenceFeatures
 
-Trainable = Literal["head", "lora", "full"]
-TRAINABLE: tuple[Trainable, ...] = ("head", "lora", "full")
-DeviceChoice = Literal["auto", "cpu", "cuda"]
 LEXICAL_DIM = 32
 """Size of each hash bucket's learned vector in the instruction's lexical features."""
 
@@ -68,22 +66,16 @@ class Scorer(nn.Module, abc.ABC):
         catalog: the items; `catalog.texts` is what the encoder reads.
         model: the loaded transformer (see `ifr_sim.core.scorer.loading.load_model`).
         tokenizer: its tokenizer, right-padding.
-        init_scale: initial multiplier of the backend's relevance (learned, kept positive);
-            20 is the temperature sentence-transformers trains cosine similarities with.
-        pair_dim: size of a per-(instruction, item) encoding the head reads, 0 for none.
-        trainable: "head" trains only the small heads and runs the encoder without
-            gradient; "lora" adds LoRA adapters to the encoder; "full" trains everything.
-        lora_rank: LoRA rank r, for trainable="lora".
-        lora_alpha: LoRA scaling alpha, for trainable="lora".
-        history_weight: share of the clicked items' mean embedding in the query.
-        lexical_buckets: hash buckets of the instruction's word and word-pair features
-            that the head reads beside the query vector (`lexical.py`); 0 turns them off.
-        reference_features: whether the head reads how each candidate relates to the
-            catalog item the instruction most resembles ("like Toy Story", `reference.py`).
-        max_length: token limit per encoded text (per pair for joint encodings).
-        batch_size: texts (or pairs) per encoder forward pass.
-        device: "auto" (CUDA when available), "cpu", "cuda" or a `torch.device`. On CUDA
-            the encoder runs under bf16 autocast; heads stay float32.
+        config: trainable mode, LoRA shape, history weight, features, lengths, device
+            (see `ScorerConfig`; its `backend` and `model_path` were used to load `model`).
+            On CUDA the encoder runs under bf16 autocast; heads stay float32.
+        embedding_file: where item embeddings of the weights as loaded are cached on
+            disk (`embedding_store.embedding_file`), or None for no disk cache.
+
+    Backends differ in two constants: `initial_scale`, the starting multiplier of their
+    relevance (20, the temperature sentence-transformers trains cosine similarities
+    with, for cosines; 1 for logits and log-probabilities), and `pair_dim`, the size of
+    the per-(instruction, item) encoding their head reads (0 for none).
     """
 
     item_features: torch.Tensor  # (n, C + 2) buffer, see `heads.item_features`
@@ -96,52 +88,43 @@ class Scorer(nn.Module, abc.ABC):
         catalog: Catalog,
         model: PreTrainedModel,
         tokenizer: PreTrainedTokenizerBase,
-        *,
-        init_scale: float = 20.0,
-        pair_dim: int = 0,
-        trainable: Trainable = "head",
-        lora_rank: int = 8,
-        lora_alpha: float = 16.0,
-        history_weight: float = 0.1,
-        lexical_buckets: int = 16384,
-        reference_features: bool = True,
-        max_length: int = 128,
-        batch_size: int = 64,
-        device: DeviceChoice | torch.device = "auto",
+        config: ScorerConfig,
         embedding_file: Path | None = None,
     ) -> None:
         super().__init__()
-        if trainable not in TRAINABLE:
-            raise ValueError(f"trainable={trainable!r}: use one of {TRAINABLE}")
+        self.config = config
         self.catalog = catalog
         self.item_texts: tuple[str, ...] = catalog.texts
         self.tokenizer = tokenizer
-        self.trainable: Trainable = trainable
-        self.history_weight = history_weight
-        self.max_length = max_length
-        self.batch_size = batch_size
-        self.device = resolve_device(device)
+        self.trainable = config.trainable
+        self.history_weight = config.history_weight
+        self.max_length = config.max_length
+        self.batch_size = config.batch_size
+        self.device = resolve_device(config.device)
         self.query_dim: int = model.config.hidden_size
-        model.requires_grad_(trainable == "full")
+        model.requires_grad_(config.trainable == "full")
         self.encoder: nn.Module = (
-            add_lora(model, lora_rank, lora_alpha) if trainable == "lora" else model
+            add_lora(model, config.lora_rank, config.lora_alpha)
+            if config.trainable == "lora"
+            else model
         )
-        self.log_scale = nn.Parameter(torch.tensor(math.log(init_scale)))
+        self.log_scale = nn.Parameter(torch.tensor(math.log(self.initial_scale(model))))
         features = item_features(catalog)
+        buckets = config.lexical_buckets
         self.lexical = (
-            HashedNgramBag(tokenizer, lexical_buckets, LEXICAL_DIM, max_length)
-            if lexical_buckets
-            else None
+            HashedNgramBag(tokenizer, buckets, LEXICAL_DIM, config.max_length) if buckets else None
         )
-        self.reference_features = reference_features
+        self.reference_features = config.reference_features
         self._reference: ReferenceFeatures | None = None
         self.head = FeatureHead(
             self.query_dim,
             features.shape[1],
-            pair_dim,
-            lexical_dim=LEXICAL_DIM if lexical_buckets else 0,
+            self.pair_dim(model),
+            lexical_dim=LEXICAL_DIM if buckets else 0,
             reference_dim=(
-                ReferenceFeatures.size(descriptive_columns(catalog)) if reference_features else 0
+                ReferenceFeatures.size(descriptive_columns(catalog))
+                if config.reference_features
+                else 0
             ),
         )
         self.register_buffer("item_features", features, persistent=False)
@@ -153,6 +136,16 @@ class Scorer(nn.Module, abc.ABC):
         self.encoder.eval()
         self._embedding_file = embedding_file
         self._pristine_key = self._weights_key()
+
+    @staticmethod
+    def initial_scale(model: PreTrainedModel) -> float:
+        """The relevance multiplier's starting value for `model` (see the class docstring)."""
+        return 20.0
+
+    @staticmethod
+    def pair_dim(model: PreTrainedModel) -> int:
+        """Size of the per-(instruction, item) encoding the head reads; 0 for none."""
+        return 0
 
     @property
     def scale(self) -> torch.Tensor:

@@ -6,9 +6,8 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import torch
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import PreTrainedModel
 
-from ifr_sim.core.catalog.catalog import Catalog
 from ifr_sim.core.scorer.base import Scorer
 
 CUE = "Recommended item:"
@@ -29,24 +28,16 @@ class CausalLMScorer(Scorer):
     its first `max_length // 2` tokens. The query vector is the mean of the prompt's last
     hidden states. Scale starts at 1 (log-probabilities are already a usable logit).
 
-    Args:
-        catalog: the items.
-        model: a decoder (`AutoModelForCausalLM`).
-        tokenizer: its tokenizer.
-        **options: trainable mode, history weight, lengths, device; see `Scorer`.
+    Constructor arguments: see `Scorer`; the model is a decoder (`AutoModelForCausalLM`).
     """
 
     embed_kwargs: ClassVar[dict[str, Any]] = {"use_cache": False, "logits_to_keep": 1}
+    _item_tokens: list[list[int]] | None = None
 
-    def __init__(
-        self,
-        catalog: Catalog,
-        model: PreTrainedModel,
-        tokenizer: PreTrainedTokenizerBase,
-        **options: Any,
-    ) -> None:
-        super().__init__(catalog, model, tokenizer, init_scale=1.0, **options)
-        self._item_tokens: list[list[int]] | None = None
+    @staticmethod
+    def initial_scale(model: PreTrainedModel) -> float:
+        """1: a mean log-probability is already a usable logit."""
+        return 1.0
 
     def query_text(self, instruction: str) -> str:
         """The prompt the item text is scored as a continuation of."""

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import torch
+from peft import PeftModel
+from torch import nn
 from torch.nn import functional as F
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import PreTrainedModel
 
-from ifr_sim.core.catalog.catalog import Catalog
 from ifr_sim.core.scorer.base import Scorer
 from ifr_sim.core.scorer.pooling import masked_mean
 
@@ -30,30 +30,25 @@ class CrossEncoderScorer(Scorer):
     The zero-initialised head also reads `pair`, the mean of all tokens of the joint
     encoding, and is what learns relevance on top of that zero-shot signal.
 
-    Args:
-        catalog: the items.
-        model: an encoder (`AutoModel`) or a single-label sequence classifier.
-        tokenizer: its tokenizer; it must be a fast tokenizer (segment ids per token).
-        **options: trainable mode, history weight, lengths, device; see `Scorer`.
+    Constructor arguments: see `Scorer`; the model is an encoder (`AutoModel`) or a
+    single-label sequence classifier, and its tokenizer must be a fast tokenizer (segment
+    ids per token).
     """
 
-    def __init__(
-        self,
-        catalog: Catalog,
-        model: PreTrainedModel,
-        tokenizer: PreTrainedTokenizerBase,
-        **options: Any,
-    ) -> None:
-        classifier = type(model).__name__.endswith("ForSequenceClassification")
-        super().__init__(
-            catalog,
-            model,
-            tokenizer,
-            init_scale=1.0 if classifier else 20.0,
-            pair_dim=model.config.hidden_size,
-            **options,
-        )
-        self.uses_classifier = classifier
+    @property
+    def uses_classifier(self) -> bool:
+        """Whether the relevance is the model's own logit (a trained cross-encoder)."""
+        return _is_classifier(self.encoder)
+
+    @staticmethod
+    def initial_scale(model: PreTrainedModel) -> float:
+        """1 for a classifier's logit, 20 for the zero-shot cosine."""
+        return 1.0 if _is_classifier(model) else 20.0
+
+    @staticmethod
+    def pair_dim(model: PreTrainedModel) -> int:
+        """The head reads the mean of the joint encoding's tokens."""
+        return int(model.config.hidden_size)
 
     def score(
         self, query: torch.Tensor, instructions: Sequence[str], candidates: torch.Tensor
@@ -89,3 +84,9 @@ class CrossEncoderScorer(Scorer):
         instruction = masked_mean(hidden, segments == 0)
         item = masked_mean(hidden, segments == 1)
         return F.cosine_similarity(instruction, item, dim=-1), pair
+
+
+def _is_classifier(model: nn.Module) -> bool:
+    """A `*ForSequenceClassification` model (possibly under LoRA adapters)."""
+    base = model.get_base_model() if isinstance(model, PeftModel) else model
+    return type(base).__name__.endswith("ForSequenceClassification")

@@ -1,126 +1,23 @@
-"""Typed scorer configuration, and the factory that builds a scorer from it."""
+"""The factory that builds a scorer from its typed configuration."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 import torch
 
 from ifr_sim.core.catalog.catalog import Catalog
-from ifr_sim.core.config import check
-from ifr_sim.core.scorer.base import TRAINABLE, DeviceChoice, Scorer, Trainable, resolve_device
+from ifr_sim.core.scorer.base import Scorer, resolve_device
 from ifr_sim.core.scorer.bi_encoder import BiEncoderScorer
 from ifr_sim.core.scorer.causal_lm import CausalLMScorer
+from ifr_sim.core.scorer.config import ScorerConfig
 from ifr_sim.core.scorer.cross_encoder import CrossEncoderScorer
 from ifr_sim.core.scorer.embedding_store import embedding_file
-from ifr_sim.core.scorer.loading import BACKENDS, Backend, load_model
+from ifr_sim.core.scorer.loading import Backend, load_model
 
 _SCORERS: dict[Backend, type[Scorer]] = {
     "bi-encoder": BiEncoderScorer,
     "cross-encoder": CrossEncoderScorer,
     "causal-lm": CausalLMScorer,
 }
-
-
-@dataclass(frozen=True)
-class ScorerConfig:
-    """Which language model scores items, and which of its parameters train."""
-
-    backend: Backend = field(
-        default="bi-encoder",
-        metadata={
-            "help": "'bi-encoder' (instruction and items embedded apart; fast, items cached), "
-            "'cross-encoder' (each instruction-item pair encoded jointly; slower, stronger) "
-            "or 'causal-lm' (a decoder LLM's log-likelihood of the item text)"
-        },
-    )
-    model_path: str | None = field(
-        default=None,
-        metadata={
-            "help": "local Hugging Face model directory; unset: the bundled all-MiniLM-L6-v2 "
-            "(an encoder, so backend='causal-lm' needs a decoder directory here)"
-        },
-    )
-    trainable: Trainable = field(
-        default="head",
-        metadata={
-            "help": "'head' (only the small heads train; encoder frozen), 'lora' (LoRA "
-            "adapters on the encoder plus the heads) or 'full' (every weight)"
-        },
-    )
-    lora_rank: int = field(
-        default=8, metadata={"help": "LoRA rank r, used with trainable='lora' (1..1024)"}
-    )
-    lora_alpha: float = field(
-        default=16.0, metadata={"help": "LoRA scaling alpha, used with trainable='lora' (> 0)"}
-    )
-    history_weight: float = field(
-        default=0.1,
-        metadata={"help": "share of the clicked items' mean embedding in the query, in [0, 1]"},
-    )
-    lexical_buckets: int = field(
-        default=16384,
-        metadata={
-            "help": "hash buckets of the instruction's word and word-pair features the head "
-            "learns beside the language model (0 = off, else 16..4,194,304)"
-        },
-    )
-    reference_features: bool = field(
-        default=True,
-        metadata={
-            "help": "the head also reads how each candidate relates to the catalog item the "
-            "instruction most resembles (for 'something like Toy Story')"
-        },
-    )
-    max_length: int = field(
-        default=128,
-        metadata={"help": "token limit per encoded text or instruction-item pair (8..8192)"},
-    )
-    batch_size: int = field(
-        default=64, metadata={"help": "texts or pairs per encoder forward pass (>= 1)"}
-    )
-    device: DeviceChoice = field(
-        default="auto",
-        metadata={"help": "'auto' (CUDA when available, else CPU), 'cpu' or 'cuda'"},
-    )
-
-    def __post_init__(self) -> None:
-        check(self.backend in BACKENDS, "scorer.backend", self.backend, f"use one of {BACKENDS}")
-        check(
-            self.trainable in TRAINABLE,
-            "scorer.trainable",
-            self.trainable,
-            f"use one of {TRAINABLE}",
-        )
-        check(
-            self.backend != "causal-lm" or self.model_path is not None,
-            "scorer.model_path",
-            self.model_path,
-            "backend 'causal-lm' needs the directory of a decoder LLM; the "
-            "default MiniLM is an encoder (use backend='bi-encoder' to run without a path)",
-        )
-        check(1 <= self.lora_rank <= 1024, "scorer.lora_rank", self.lora_rank, "use 1..1024")
-        check(self.lora_alpha > 0, "scorer.lora_alpha", self.lora_alpha, "use a number > 0")
-        check(
-            0.0 <= self.history_weight <= 1.0,
-            "scorer.history_weight",
-            self.history_weight,
-            "use a share in [0, 1] (0 ignores the history)",
-        )
-        check(
-            self.lexical_buckets == 0 or 16 <= self.lexical_buckets <= 4_194_304,
-            "scorer.lexical_buckets",
-            self.lexical_buckets,
-            "use 0 (off) or 16..4,194,304",
-        )
-        check(8 <= self.max_length <= 8192, "scorer.max_length", self.max_length, "use 8..8192")
-        check(self.batch_size >= 1, "scorer.batch_size", self.batch_size, "use 1 or more")
-        check(
-            self.device in ("auto", "cpu", "cuda"),
-            "scorer.device",
-            self.device,
-            "use 'auto', 'cpu' or 'cuda'",
-        )
 
 
 def make_scorer(config: ScorerConfig, catalog: Catalog) -> Scorer:
@@ -132,8 +29,7 @@ def make_scorer(config: ScorerConfig, catalog: Catalog) -> Scorer:
     Raises:
         ModelLoadError: the model directory does not fit the backend.
     """
-    device = resolve_device(config.device)
-    frozen_on_gpu = device.type == "cuda" and config.trainable == "head"
+    frozen_on_gpu = resolve_device(config.device).type == "cuda" and config.trainable == "head"
     loaded = load_model(
         config.model_path,
         config.backend,
@@ -143,15 +39,7 @@ def make_scorer(config: ScorerConfig, catalog: Catalog) -> Scorer:
         catalog,
         loaded.model,
         loaded.tokenizer,
-        trainable=config.trainable,
-        lora_rank=config.lora_rank,
-        lora_alpha=config.lora_alpha,
-        history_weight=config.history_weight,
-        lexical_buckets=config.lexical_buckets,
-        reference_features=config.reference_features,
-        max_length=config.max_length,
-        batch_size=config.batch_size,
-        device=device,
+        config,
         embedding_file=embedding_file(
             loaded.directory, config.backend, catalog.texts, config.max_length
         ),
