@@ -10,7 +10,7 @@ import numpy as np
 
 from ifr_sim.core.instructions import Intent
 from ifr_sim.envs.config import WorldConfig, world_config_from_kwargs
-from ifr_sim.envs.render import render_turn
+from ifr_sim.envs.render import render_image, render_text, turn_view
 from ifr_sim.envs.sessions import Sessions, SessionSimulator, TurnOutcome
 from ifr_sim.envs.spaces import action_space, check_slates, decode_instruction, observation_space
 from ifr_sim.envs.world import build_world
@@ -56,7 +56,14 @@ class InstructionRecEnv(gym.Env[Observation, np.ndarray]):
 
     ## Episode End
     Terminated when the user runs out of patience. Truncation is left to the `TimeLimit`
-    wrapper (`max_episode_steps=20` in the registration).
+    wrapper (`max_episode_steps=20` in the registration). A `step` after termination
+    warns (call `reset()`): the user has left, so nothing is shown and the reward is 0.
+
+    ## Rendering
+    `render_mode="ansi"` returns the session as text, `"rgb_array"` as an RGB uint8 image
+    of shape `FRAME_SHAPE` (480, 640, 3) (what SB3's `make_vec_env` asks for, and what
+    Gymnasium's `RecordVideo` records): the turn, the last reward, patience, clicks so
+    far, the instruction and the last slate's titles, clicked positions in green.
 
     ## Info
     Ground truth for evaluation, never in the observation. `reset` and `step` describe the
@@ -70,14 +77,15 @@ class InstructionRecEnv(gym.Env[Observation, np.ndarray]):
     ## Arguments
     `gymnasium.make("ifr_sim/InstructionRec-v0", preset="movielens", config=None,
     num_candidates=..., slate_size=..., catalog_size=..., catalog=..., click_model=...,
-    split=..., history_length=..., render_mode=None | "ansi")`. `config` is a
-    `WorldConfig` or a TOML/YAML path; plain keywords override it.
+    split=..., history_length=..., render_mode=None | "ansi" | "rgb_array")`. `config` is
+    a `WorldConfig` or a TOML/YAML path; plain keywords override it. `reset` takes no
+    options: a non-empty `options` dict is an error naming the known keys (none yet).
 
     ## Version History
     - v0: initial version.
     """
 
-    metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 1}  # noqa: RUF012
+    metadata: dict[str, Any] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 1}  # noqa: RUF012
 
     def __init__(
         self,
@@ -87,7 +95,8 @@ class InstructionRecEnv(gym.Env[Observation, np.ndarray]):
         **kwargs: Any,
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode={render_mode!r} is invalid: use None or 'ansi'")
+            modes = ", ".join(repr(mode) for mode in self.metadata["render_modes"])
+            raise ValueError(f"render_mode={render_mode!r} is invalid: use None, {modes}")
         self.config = world_config_from_kwargs(preset, config, **kwargs)
         self.world = build_world(self.config)
         self.simulator = SessionSimulator(self.world)
@@ -95,16 +104,19 @@ class InstructionRecEnv(gym.Env[Observation, np.ndarray]):
         self.observation_space = observation_space(self.config, len(self.world.catalog))
         self.action_space = action_space(self.config)
         self._sessions: Sessions | None = None
-        self._last: TurnOutcome | None = None
+        self._last: TurnOutcome | None = None  # the last turn played, for rendering
+        self._ended = False  # the session terminated; `step` warns until `reset`
         self._intent: Intent | None = None  # the session's intent and instruction, read
         self._instruction = ""  # back from the arrays only when they change
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[Observation, dict[str, Any]]:
+        check_reset_options(options)
         super().reset(seed=seed)
         self._sessions = self.simulator.start(self.np_random, 1)
         self._last = None
+        self._ended = False
         self._read_intent()
         return self._observation(), self._info()
 
@@ -112,8 +124,17 @@ class InstructionRecEnv(gym.Env[Observation, np.ndarray]):
         if self._sessions is None:
             raise RuntimeError("call reset() before step()")
         slates = check_slates(action, (self.config.slate_size,), self.config.num_candidates)
-        outcome = self.simulator.play(self._sessions, slates, self.np_random)
-        self._last = outcome
+        if self._ended:
+            gym.logger.warn(
+                "step() was called after the session terminated: the user has left, so "
+                "the slate is not shown and the reward is 0; call reset() once "
+                "terminated=True to start a new session"
+            )
+            outcome = _nobody_there(self.config.slate_size)
+        else:
+            outcome = self.simulator.play(self._sessions, slates, self.np_random)
+            self._last = outcome
+        self._ended = bool(outcome.terminated[0])
         if outcome.refined[0]:
             self._read_intent()
         info = self._info()
@@ -127,15 +148,24 @@ class InstructionRecEnv(gym.Env[Observation, np.ndarray]):
         return (
             self._observation(),
             float(outcome.reward[0]),
-            bool(outcome.terminated[0]),
+            self._ended,
             False,
             info,
         )
 
-    def render(self) -> str | None:
-        if self.render_mode != "ansi" or self._sessions is None:
+    def render(self) -> str | np.ndarray | None:
+        """The session as text (`"ansi"`) or an RGB image (`"rgb_array"`); None before
+        `reset` and without a render mode (which warns, as Gymnasium's envs do)."""
+        if self.render_mode is None:
+            gym.logger.warn(
+                "render() was called without a render mode; make the env with "
+                f"render_mode set to one of {self.metadata['render_modes']}"
+            )
             return None
-        return render_turn(self.world.catalog, self._sessions, self._last)
+        if self._sessions is None:
+            return None
+        view = turn_view(self.world.catalog, self._sessions, self._last)
+        return render_text(view) if self.render_mode == "ansi" else render_image(view)
 
     def _read_intent(self) -> None:
         assert self._sessions is not None
@@ -158,3 +188,35 @@ class InstructionRecEnv(gym.Env[Observation, np.ndarray]):
             "intent": self._intent,
             "profile": int(s.profile[0]),
         }
+
+
+RESET_OPTIONS: frozenset[str] = frozenset()
+"""Keys `reset(options=...)` understands (none yet): any other is refused, not ignored."""
+
+
+def check_reset_options(options: dict[str, Any] | None) -> None:
+    """Refuse reset options the env would otherwise silently ignore.
+
+    Raises:
+        ValueError: `options` has a key outside `RESET_OPTIONS`.
+    """
+    unknown = sorted(set(options or {}) - RESET_OPTIONS, key=str)
+    if unknown:
+        known = ", ".join(sorted(RESET_OPTIONS)) or "none"
+        raise ValueError(
+            f"reset(options=...) got unknown keys {unknown}; known keys: {known} (pass "
+            "options=None, or configure the session through gymnasium.make's keywords)"
+        )
+
+
+def _nobody_there(slate_size: int) -> TurnOutcome:
+    """The turn of a user who has left: nothing shown, no clicks, still terminated."""
+    return TurnOutcome(
+        clicks=np.zeros((1, slate_size), bool),
+        position_rewards=np.zeros((1, slate_size), np.float32),
+        reward=np.zeros(1, np.float32),
+        terminated=np.ones(1, bool),
+        shown=np.zeros((1, slate_size), bool),
+        slate_items=np.full((1, slate_size), -1, np.int64),
+        refined=np.zeros(1, bool),
+    )

@@ -138,7 +138,8 @@ class SB3VecEnv(VecEnv):
     def get_images(self) -> Sequence[np.ndarray | None]:
         raise NotImplementedError(
             f"get_images: {_NO_ENV_OBJECTS}; render one user with "
-            f"gymnasium.make({ENV_ID!r}, render_mode='ansi')"
+            f"gymnasium.make({ENV_ID!r}, render_mode='rgb_array') (or 'ansi'), or build "
+            f"the envs with SB3's make_vec_env({ENV_ID!r}, n_envs), which renders each"
         )
 
 

@@ -18,6 +18,8 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from ifr_sim.envs.config import WorldConfig, world_config_from_kwargs
+from ifr_sim.envs.instruction_rec import check_reset_options
+from ifr_sim.envs.registration import ENV_ID
 from ifr_sim.envs.sessions import Sessions, SessionSimulator, replace_rows
 from ifr_sim.envs.spaces import action_space, check_slates, observation_space
 from ifr_sim.envs.world import build_world
@@ -57,7 +59,12 @@ class InstructionRecVectorEnv(VectorEnv[Observation, np.ndarray, np.ndarray]):
         if num_envs < 1:
             raise ValueError(f"num_envs={num_envs} is invalid: use at least 1")
         if render_mode is not None:
-            raise ValueError("the vector env does not render; use the single env with 'ansi'")
+            raise ValueError(
+                f"render_mode={render_mode!r}: the native vector env does not render; "
+                f"render users one by one with gymnasium.make_vec({ENV_ID!r}, num_envs, "
+                f"vectorization_mode='sync', render_mode={render_mode!r}) or "
+                f"gymnasium.make({ENV_ID!r}, render_mode={render_mode!r})"
+            )
         self.config = world_config_from_kwargs(preset, config, **kwargs)
         self.world = build_world(self.config)
         self.simulator = SessionSimulator(self.world)
@@ -74,6 +81,7 @@ class InstructionRecVectorEnv(VectorEnv[Observation, np.ndarray, np.ndarray]):
     ) -> tuple[Observation, dict[str, Any]]:
         if isinstance(seed, list):
             raise ValueError("pass one int seed: the users share one generator")
+        check_reset_options(options)
         super().reset(seed=seed)
         self._sessions = self.simulator.start(self.np_random, self.num_envs)
         return self._observation(), self._info()
