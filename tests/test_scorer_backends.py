@@ -73,16 +73,6 @@ def test_pair_score_does_not_depend_on_its_batch(
     torch.testing.assert_close(crowded[1, 1], alone[0, 0], atol=1e-5, rtol=1e-5)
 
 
-def test_item_embeddings_do_not_depend_on_batch_size(
-    config_for: ConfigFor, tiny_bert_dir: Path, tiny_catalog: Catalog
-) -> None:
-    scorer = make_scorer(config_for(tiny_bert_dir, batch_size=5), tiny_catalog)
-    with torch.no_grad():
-        batched = scorer.item_embeddings()
-        one_by_one = torch.cat([scorer.embed_texts([text]) for text in tiny_catalog.texts])
-    torch.testing.assert_close(batched, one_by_one, atol=1e-5, rtol=1e-5)
-
-
 def test_untrained_bi_encoder_is_scaled_cosine(
     config_for: ConfigFor, tiny_bert_dir: Path, tiny_catalog: Catalog
 ) -> None:

@@ -240,15 +240,32 @@ class Scorer(nn.Module, abc.ABC):
         return self._item_embeddings
 
     def embed_texts(self, texts: Sequence[str]) -> torch.Tensor:
-        """Unit-norm mean-pooled last hidden states (len(texts), D), in `batch_size` chunks.
+        """Unit-norm mean-pooled last hidden states (len(texts), D), each a function of its
+        text alone.
 
-        Texts are batched in order of length so that little compute goes to padding.
+        Texts are grouped by token count and encoded without padding, up to `batch_size`
+        texts of one length per forward pass, in the order given. A row of a forward pass
+        never meets padding, and the kernels compute each row on its own, so a text's
+        embedding is the same to the last bit whatever it was encoded with: one at a time,
+        with the whole catalog, or with whichever instructions a cache happened to miss.
+        Cached and fresh embeddings therefore agree exactly, and a run's numbers do not
+        depend on what its caches held (a resumed run, a disk cache another process
+        filled). Grouping by length also spends no compute on padding.
         """
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        chunks = [
-            self._embed_batch([texts[i] for i in order[start : start + self.batch_size]])
-            for start in range(0, len(texts), self.batch_size)
-        ]
+        encoded = self.tokenizer(list(texts), truncation=True, max_length=self.max_length)
+        by_length: dict[int, list[int]] = {}
+        for index, ids in enumerate(encoded["input_ids"]):
+            by_length.setdefault(len(ids), []).append(index)
+        chunks, order = [], []
+        for indices in by_length.values():
+            for start in range(0, len(indices), self.batch_size):
+                rows = indices[start : start + self.batch_size]
+                batch = {
+                    key: torch.tensor([values[i] for i in rows], device=self.device)
+                    for key, values in encoded.items()
+                }
+                chunks.append(self._embed_batch(batch))
+                order += rows
         return torch.cat(chunks)[torch.argsort(torch.tensor(order, device=self.device))]
 
     def trainable_parameters(self) -> list[nn.Parameter]:
@@ -287,11 +304,10 @@ class Scorer(nn.Module, abc.ABC):
             return_tensors="pt",
         ).to(self.device)
 
-    def _embed_batch(self, texts: Sequence[str]) -> torch.Tensor:
-        batch = self.tokenize(texts)
+    def _embed_batch(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """Embeddings (B, D) of B unpadded texts of one length (see `embed_texts`)."""
         output = self.run_encoder(batch, output_hidden_states=True, **self.embed_kwargs)
-        pooled = masked_mean(output.hidden_states[-1], batch["attention_mask"])
-        return F.normalize(pooled, dim=-1)
+        return F.normalize(output.hidden_states[-1].float().mean(dim=1), dim=-1)
 
     def _embed_instructions(self, texts: list[str]) -> torch.Tensor:
         if torch.is_grad_enabled() and self.encoder_parameters():

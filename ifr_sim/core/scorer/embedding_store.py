@@ -21,6 +21,9 @@ from safetensors.torch import load_file, save_file
 from ifr_sim.core.atomic_io import write_atomically
 
 CACHE_ENV = "IFR_SIM_CACHE_DIR"
+LAYOUT = "equal-length-unpadded"
+"""How the stored embeddings were computed (`Scorer.embed_texts`); part of the key, so a
+file from another layout, whose last bits differ, is never read."""
 
 
 def cache_dir() -> Path | None:
@@ -42,7 +45,7 @@ def embedding_file(
         if path.is_file():
             stat = path.stat()
             digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
-    digest.update(f"{model_dir.resolve()}\n{kind}\n{max_length}\n".encode())
+    digest.update(f"{model_dir.resolve()}\n{kind}\n{max_length}\n{LAYOUT}\n".encode())
     for text in texts:
         digest.update(text.encode("utf-8") + b"\x00")
     return root / "item-embeddings" / f"{digest.hexdigest()[:32]}.safetensors"

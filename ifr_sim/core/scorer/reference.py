@@ -83,12 +83,12 @@ class ReferenceFeatures:
         )
 
     def _compute(self, vectors: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Each instruction's entry, computed one at a time: an entry is then the same to
+        the last bit whichever other instructions missed the cache with it."""
+        return [self._compute_one(vector) for vector in vectors.detach().float()]
+
+    def _compute_one(self, vector: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         with torch.no_grad():
-            logits = TEMPERATURE * (vectors.detach().float() @ self.item_embeddings.T)
-            attention = torch.softmax(logits, dim=-1)  # (U, n)
-            similarity = (attention @ self.item_embeddings) @ self.item_embeddings.T
-            named = attention @ self.item_features
-        return [
-            (torch.stack([similarity[row], attention[row]]), named[row].clone())
-            for row in range(len(vectors))
-        ]
+            attention = torch.softmax(TEMPERATURE * (self.item_embeddings @ vector), dim=-1)
+            similarity = self.item_embeddings @ (attention @ self.item_embeddings)
+            return torch.stack([similarity, attention]), attention @ self.item_features
