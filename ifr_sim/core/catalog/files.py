@@ -26,6 +26,11 @@ anything else   no        a typed attribute: numeric (float) when every non-empt
                           is a number, otherwise text
 ==============  ========  ==============================================================
 
+Text columns (ids, text attributes) are numpy arrays of Python strings (object dtype):
+their memory grows with the total text, not with rows times the longest cell, so one
+long description costs its own size. CSV fields may be as long as you like (Python's
+`csv` module stops at 131,072 characters unless told otherwise; this reader tells it).
+
 Empty values (a blank CSV field, the text "NaN", JSON ``null``, a Parquet null) are
 allowed in attribute columns, where they mean "unknown" (NaN for numbers, "" for text),
 but not in ``id``, ``title``, ``quality``, ``rating`` or ``popularity``: a default there
@@ -42,7 +47,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +65,9 @@ RANGE_ATTRIBUTES = ("year", "price")
 _SEMANTIC = frozenset({"id", "title", "text", "categories", "quality", "popularity"})
 _BOUNDS = {"quality": (0.0, 1.0), "popularity": (0.0, math.inf), "price": (0.0, math.inf)}
 _UNDECODABLE = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of bad bytes
+_CSV_FIELD_LIMIT = 2**31 - 1
+"""Longest CSV field read (characters): the most `csv.field_size_limit` takes everywhere
+(a C long on Windows), far beyond a file that fits in memory as text."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +119,7 @@ def load_catalog_file(path: str | Path, domain: Domain = "generic") -> Catalog:
 def _read_csv(path: Path) -> _Table:
     raw = path.read_bytes()
     reader = csv.reader(io.StringIO(_decode(raw), newline=""))
+    previous_limit = csv.field_size_limit(_CSV_FIELD_LIMIT)
     try:
         header = [name.strip() for name in next(reader, [])]
         if not header:
@@ -133,6 +142,8 @@ def _read_csv(path: Path) -> _Table:
             start = reader.line_num + 1
     except csv.Error as exc:
         raise CatalogError(f"{path}, line {reader.line_num}: not valid CSV ({exc})") from exc
+    finally:
+        csv.field_size_limit(previous_limit)  # the limit is process-wide: put it back
     repeated = sorted({name for name in header if header.count(name) > 1 or not name})
     if repeated:
         raise CatalogError(
@@ -245,7 +256,7 @@ def _build(table: _Table, domain: Domain) -> Catalog:
     return Catalog(
         name=table.path.stem,
         domain=domain,
-        ids=np.array(ids, dtype=str),
+        ids=_strings(ids),
         titles=tuple(titles),
         texts=_texts(table, titles, category_names, categories, attributes),
         category_names=category_names,
@@ -297,6 +308,12 @@ def _required_text(table: _Table, column: str) -> list[str]:
     return values
 
 
+def _strings(values: Sequence[str]) -> np.ndarray:
+    """An object array of the strings: numpy's fixed-width text would give every cell the
+    width of the longest one (150 rows and one 5 MB cell cost 3 GB)."""
+    return np.array(values, dtype=object)
+
+
 def _numbers(table: _Table, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The column as floats, a mask of empty cells, and a mask of non-numeric cells."""
     cells = table.frame[column]
@@ -339,7 +356,7 @@ def _attribute(table: _Table, column: str) -> np.ndarray:
     """A float column (NaN = unknown) if every non-empty cell is a number, else text."""
     values, _, bad = _numbers(table, column)
     if bad.any() and column not in RANGE_ATTRIBUTES:
-        return np.array(_text(table, column), dtype=str)
+        return _strings(_text(table, column))
     _check_numbers(table, column, values, bad)
     return values
 
@@ -379,7 +396,7 @@ def _texts(
 ) -> tuple[str, ...]:
     """The file's `text` column where given, else a description built from the row."""
     given = _text(table, "text") if "text" in table.frame.columns else [""] * len(titles)
-    names = np.array(category_names, dtype=str)
+    names = _strings(category_names)
     columns = [
         [_sentence("Categories", ", ".join(names[row])) for row in categories],
         *([_sentence(c, v) for v in values.tolist()] for c, values in attributes.items()),
