@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,7 +14,16 @@ from ifr_sim.agents.base import Agent, Observation
 from ifr_sim.agents.ranking import candidate_items, instructions_of, rank_candidates
 from ifr_sim.core.catalog import Catalog
 
-_WORD = re.compile(r"[a-z0-9']+")
+_CJK = (
+    "\u3040-\u30fa\u30fc-\u30ff"  # Hiragana, Katakana (not the "・" between words)
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # Han: extension A, unified, compatibility
+    "\uac00-\ud7af"  # Hangul syllables
+    "\U00020000-\U0003134f"  # Han: extensions B to G
+)
+_TOKEN = re.compile(rf"([{_CJK}]+)|[^\W_{_CJK}]+(?:'[^\W_{_CJK}]+)*")
+"""A run of CJK characters (group 1), or a word of letters and digits in any other
+script, apostrophes inside it kept ("don't", "children's")."""
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'"})
 STOP_WORDS = frozenset(
     {
         "a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "for", "with",
@@ -27,12 +37,27 @@ STOP_WORDS = frozenset(
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-case words minus stop words; a possessive "'s" and stray quotes are dropped.
+    """Case-folded words of any script, minus stop words and a possessive "'s".
 
-    Dropping the possessive lets "children" in a request match "children's" in an item.
+    Text is NFKC-normalised first, so a composed and a decomposed "é" (or a full-width
+    "Ａ" and "A") are one letter; accents are kept ("Café Müller" is `café`, `müller`).
+    CJK text has no spaces between words, so a run of CJK characters becomes its
+    overlapping character bigrams ("价格合理" is `价格`, `格合`, `合理`; a lone character
+    stays a unigram), as Lucene's CJK analyzer does: a request shares the bigram `手机`
+    with every phone, where single characters such as `机` would also match `耳机`
+    (earphones). Dropping the possessive lets "children" match "children's".
     """
-    words = (word.removesuffix("'s").strip("'") for word in _WORD.findall(text.lower()))
-    return [word for word in words if word and word not in STOP_WORDS]
+    normal = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).casefold()
+    tokens: list[str] = []
+    for match in _TOKEN.finditer(normal):
+        run = match.group(1)
+        if run is not None:
+            tokens.extend(run[i : i + 2] for i in range(max(1, len(run) - 1)))
+        else:
+            word = match.group().removesuffix("'s")
+            if word not in STOP_WORDS:
+                tokens.append(word)
+    return tokens
 
 
 class BM25Index:
