@@ -1,10 +1,14 @@
 """Candidate generation: the N items a session's agent may rank.
 
+A `CandidateGenerator` draws them for a batch of sessions; `candidates.generator` names
+one of the registered generators (`register_candidate_generator` adds yours).
+
 Real instruction-following recommenders rank a candidate set that a retrieval stage
-produced. We mimic one: about `matching_share` of the N candidates satisfy the intent's
-hard constraints, about `popular_share` are popular items, the rest are random, all
-distinct and shuffled so that position in the list carries no information. When N
-equals the catalog size the candidates are the whole catalog (shuffled).
+produced. The built-in generator ("mixed") mimics one: about `matching_share` of the N
+candidates satisfy the intent's hard constraints, about `popular_share` are popular
+items, the rest are random, all distinct and shuffled so that position in the list
+carries no information. When N equals the catalog size the candidates are the whole
+catalog (shuffled).
 
 Distinct items are the first distinct ones of a stream of draws; the random draws are
 sized so that a session almost never falls short (a top-up covers the rare one that
@@ -14,20 +18,61 @@ before them, so the sizing only saves time, it does not change the distribution.
 
 from __future__ import annotations
 
+import abc
 import math
+from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 
 from ifr_sim.core.catalog import Catalog
 from ifr_sim.core.config import ConfigError
-from ifr_sim.envs.config import CandidateConfig
+from ifr_sim.envs.config import WorldConfig
+from ifr_sim.envs.registry import CANDIDATE_GENERATORS
 
 
-class CandidateGenerator:
-    """Draws distinct candidate items for a batch of sessions, vectorised over sessions."""
+class CandidateGenerator(abc.ABC):
+    """Draws the candidates of a batch of sessions, vectorised over sessions."""
 
-    def __init__(self, catalog: Catalog, num_candidates: int, config: CandidateConfig) -> None:
-        size = len(catalog)
+    @abc.abstractmethod
+    def sample(
+        self, rng: np.random.Generator, pools: np.ndarray, pool_counts: np.ndarray
+    ) -> np.ndarray:
+        """Candidates for each session.
+
+        Args:
+            rng: the episode generator (the only source of randomness).
+            pools: (B, P) items satisfying each session's intent, -1 padded.
+            pool_counts: (B,) number of valid entries in each pool row.
+
+        Returns:
+            (B, N) int64 distinct item indices per row, N = `num_candidates`.
+        """
+
+
+CandidateGeneratorFactory = Callable[[Catalog, WorldConfig], CandidateGenerator]
+
+
+def register_candidate_generator(name: str, factory: CandidateGeneratorFactory) -> None:
+    """Let configs name a candidate generator: `candidates.generator = name` builds
+    `factory(catalog, config)`.
+
+    Raises:
+        ValueError: the name is empty or taken.
+    """
+    CANDIDATE_GENERATORS.register(name, factory)
+
+
+def candidate_generator_factory(name: str) -> CandidateGeneratorFactory:
+    """The factory registered under `name` (a `ConfigError` lists the known ones)."""
+    return cast(CandidateGeneratorFactory, CANDIDATE_GENERATORS.factory(name))
+
+
+class MixedCandidateGenerator(CandidateGenerator):
+    """Matching, popular and random items, distinct and shuffled (`CandidateConfig`)."""
+
+    def __init__(self, catalog: Catalog, config: WorldConfig) -> None:
+        size, num_candidates, shares = len(catalog), config.num_candidates, config.candidates
         if num_candidates > size:
             raise ConfigError(
                 f"num_candidates={num_candidates} is invalid: the catalog {catalog.name!r} has "
@@ -35,25 +80,15 @@ class CandidateGenerator:
             )
         self.num_items = size
         self.num_candidates = num_candidates
-        self.num_matching = round(num_candidates * config.matching_share)
-        self.num_popular = round(num_candidates * config.popular_share)
-        pool = max(1, round(size * config.popular_pool))
+        self.num_matching = round(num_candidates * shares.matching_share)
+        self.num_popular = round(num_candidates * shares.popular_share)
+        pool = max(1, round(size * shares.popular_pool))
         self.popular = np.argsort(-catalog.popularity, kind="stable")[:pool]
         self.num_random = _random_draws(size, num_candidates, self.num_matching + self.num_popular)
 
     def sample(
         self, rng: np.random.Generator, pools: np.ndarray, pool_counts: np.ndarray
     ) -> np.ndarray:
-        """Candidates for each session.
-
-        Args:
-            rng: the episode generator.
-            pools: (B, P) items satisfying each session's intent, -1 padded.
-            pool_counts: (B,) number of valid entries in each pool row.
-
-        Returns:
-            (B, N) int64 distinct item indices per row, shuffled.
-        """
         batch = len(pools)
         if self.num_candidates == self.num_items:
             return rng.permuted(np.tile(np.arange(self.num_items), (batch, 1)), axis=1)

@@ -6,18 +6,22 @@ the position effects. Every model gives the analytic marginal ``P(click at k)`` 
 the oracle and by tests) and samples clicks from it with a caller-supplied generator, so
 one seed fixes every episode. Zero attractiveness is never clicked, which the env uses
 for empty slots and already-clicked items.
+
+`clicks.model` names one of the registered click models; `register_click_model` adds
+yours (a factory from the `clicks` config section to a `ClickModel` subclass).
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from typing import cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-ClickModelName = Literal["cascade", "pbm", "dcm", "mnl"]
+from ifr_sim.envs.config import ClickConfig
+from ifr_sim.envs.registry import CLICK_MODELS
 
 _MAX_MNL_ATTRACTIVENESS = 1.0 - 1e-6
 
@@ -211,35 +215,42 @@ class MultinomialLogitClickModel(ClickModel):
         return choice[:, None] == np.arange(a.shape[1])
 
 
-_REGISTRY: dict[str, type[ClickModel]] = {
-    "cascade": CascadeClickModel,
-    "pbm": PositionBasedClickModel,
-    "dcm": DependentClickModel,
-    "mnl": MultinomialLogitClickModel,
-}
-
-CLICK_MODELS: tuple[str, ...] = tuple(_REGISTRY)
-"""Names accepted by :func:`make_click_model`."""
+ClickModelFactory = Callable[[ClickConfig], ClickModel]
+"""Builds a click model from the `clicks` section of a world's config."""
 
 
-def make_click_model(name: ClickModelName, **params: Any) -> ClickModel:
-    """Build a click model from its config name, so configs stay plain strings.
+def cascade_from_config(config: ClickConfig) -> ClickModel:
+    return CascadeClickModel()
 
-    Args:
-        name: One of :data:`CLICK_MODELS`.
-        **params: Constructor arguments of that model.
 
-    Returns:
-        The click model.
+def pbm_from_config(config: ClickConfig) -> ClickModel:
+    return PositionBasedClickModel(eta=config.pbm_eta)
+
+
+def dcm_from_config(config: ClickConfig) -> ClickModel:
+    return DependentClickModel(continuation=config.dcm_continuation)
+
+
+def mnl_from_config(config: ClickConfig) -> ClickModel:
+    return MultinomialLogitClickModel(no_click_weight=config.mnl_no_click_weight)
+
+
+def register_click_model(name: str, factory: ClickModelFactory) -> None:
+    """Let configs name a click model: `clicks.model = name` builds `factory(config.clicks)`.
+
+    Raises:
+        ValueError: the name is empty or taken.
+    """
+    CLICK_MODELS.register(name, factory)
+
+
+def click_model_from_config(config: ClickConfig) -> ClickModel:
+    """The click model `config.model` names, with its parameters.
 
     Example:
-        >>> make_click_model("cascade").click_probabilities([[0.5, 0.5, 0.5]])
+        >>> click_model_from_config(ClickConfig(model="cascade")).click_probabilities(
+        ...     [[0.5, 0.5, 0.5]])
         array([[0.5  , 0.25 , 0.125]])
     """
-    try:
-        cls = _REGISTRY[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown click model {name!r}; choose one of {', '.join(CLICK_MODELS)}"
-        ) from None
-    return cls(**params)
+    factory = cast(ClickModelFactory, CLICK_MODELS.factory(config.model))
+    return factory(config)

@@ -23,6 +23,13 @@ from ifr_sim.core.config import (
     with_file_values,
     with_overrides,
 )
+from ifr_sim.envs.registry import (
+    CANDIDATE_GENERATORS,
+    CATALOGS,
+    CLICK_MODELS,
+    LANGUAGES,
+    USER_MODELS,
+)
 
 Split = Literal["train", "heldout", "all"]
 
@@ -33,8 +40,8 @@ class CatalogConfig:
 
     source: str = help_field(
         "movielens",
-        "'movielens' (MovieLens-100k), 'synthetic' (generated shop catalog), or a path to "
-        "a CSV/Parquet/JSONL catalog file",
+        "'movielens' (MovieLens-100k), 'synthetic' (generated shop catalog), another "
+        "registered catalog (register_catalog), or a path to a CSV/Parquet/JSONL catalog file",
     )
     size: int = help_field(10_000, "number of items of the synthetic catalog (10..1,000,000)")
     seed: int = help_field(0, "seed of the synthetic catalog (the world, not the episodes)")
@@ -44,19 +51,23 @@ class CatalogConfig:
 
     def __post_init__(self) -> None:
         check(10 <= self.size <= 1_000_000, "catalog.size", self.size, "use 10..1,000,000")
-        if self.source not in ("movielens", "synthetic"):
+        if self.source not in CATALOGS:
             # Imported here: the file reader needs pandas, which only file catalogs use.
             from ifr_sim.core.catalog.files import FILE_SUFFIXES
 
             check(Path(self.source).suffix.lower() in FILE_SUFFIXES, "catalog.source",
-                  self.source, f"name 'movielens', 'synthetic' or a catalog file path ending "
-                  f"in {', '.join(FILE_SUFFIXES)}")
+                  self.source, f"name a registered catalog ({', '.join(CATALOGS.names())}) "
+                  f"or a catalog file path ending in {', '.join(FILE_SUFFIXES)}")
 
 
 @dataclass(frozen=True)
 class CandidateConfig:
     """How the N candidates of a session are retrieved (before the agent ranks them)."""
 
+    generator: str = help_field(
+        "mixed", "candidate generator: 'mixed' (matching, popular and random items, in the "
+        "shares below) or another registered one (register_candidate_generator)"
+    )
     matching_share: float = help_field(
         0.2, "share of candidates drawn from items that satisfy the intent's hard constraints"
     )
@@ -64,6 +75,7 @@ class CandidateConfig:
     popular_pool: float = help_field(0.1, "fraction of the catalog counted as 'popular'")
 
     def __post_init__(self) -> None:
+        CANDIDATE_GENERATORS.check(self.generator)
         for name in ("matching_share", "popular_share"):
             value = getattr(self, name)
             check(0.0 <= value <= 1.0, f"candidates.{name}", value, "use a share in [0, 1]")
@@ -77,6 +89,10 @@ class CandidateConfig:
 class UserConfig:
     """Who the users are and how their session evolves."""
 
+    model: str = help_field(
+        "logistic", "user model: 'logistic' (the dynamics below and the attractiveness "
+        "weights) or another registered one (register_user_model)"
+    )
     taste_dim: int = help_field(16, "dimension of the latent taste factors (1..256)")
     taste_noise: float = help_field(
         0.1, "std of noise added to a real user's taste factors when simulating them"
@@ -103,6 +119,7 @@ class UserConfig:
     )
 
     def __post_init__(self) -> None:
+        USER_MODELS.check(self.model)
         check(1 <= self.taste_dim <= 256, "users.taste_dim", self.taste_dim, "use 1..256")
         check(self.taste_noise >= 0, "users.taste_noise", self.taste_noise, "use >= 0")
         for name in ("heldout_share", "warm_share", "refine_probability", "drift", "fatigue"):
@@ -139,14 +156,16 @@ class AttractivenessConfig:
 class ClickConfig:
     """Which click model turns attractiveness into clicks."""
 
-    model: Literal["cascade", "pbm", "dcm", "mnl"] = help_field(
-        "dcm", "click model: cascade, pbm (position-based), dcm (dependent click), mnl (logit)"
+    model: str = help_field(
+        "dcm", "click model: cascade, pbm (position-based), dcm (dependent click), mnl (logit), "
+        "or another registered one (register_click_model)"
     )
     pbm_eta: float = help_field(1.0, "PBM examination of position k is 1/(k+1)^eta")
     dcm_continuation: float = help_field(0.5, "DCM: chance to keep scanning after a click")
     mnl_no_click_weight: float = help_field(1.0, "MNL: weight of the no-click option")
 
     def __post_init__(self) -> None:
+        CLICK_MODELS.check(self.model)
         check(self.pbm_eta >= 0, "clicks.pbm_eta", self.pbm_eta, "use >= 0")
         check(0 <= self.dcm_continuation <= 1, "clicks.dcm_continuation", self.dcm_continuation,
               "use a probability in [0, 1]")
@@ -177,6 +196,10 @@ class WorldConfig:
     instruction_bytes: int = help_field(
         256, "L: UTF-8 bytes of the instruction in the observation, 16..4096 (longer text is cut)"
     )
+    language: str = help_field(
+        "templates", "instruction language: 'templates' (English templates fitted to the "
+        "catalog) or another registered one (register_language)"
+    )
     split: Split = help_field(
         "train", "which users and instruction templates: train, heldout, or all"
     )
@@ -195,6 +218,7 @@ class WorldConfig:
     reward: RewardConfig = nested_field(RewardConfig, "reward")
 
     def __post_init__(self) -> None:
+        LANGUAGES.check(self.language)
         check(self.num_candidates >= 2, "num_candidates", self.num_candidates, "use at least 2")
         check(1 <= self.slate_size <= self.num_candidates, "slate_size", self.slate_size,
               f"use 1..num_candidates ({self.num_candidates})")

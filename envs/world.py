@@ -1,9 +1,12 @@
 """The world: catalog, users, instruction language, intent bank, candidates and clicks.
 
-`build_world` composes the swappable parts from a `WorldConfig` (RecSim's factory). The
-expensive, episode-independent assets (loading the catalog, fitting tastes, sampling the
-intent bank) are cached per process, so making many environments of one world is cheap;
-everything in a `World` is read-only, which makes sharing it safe.
+`build_world` composes the swappable parts from a `WorldConfig` (RecSim's factory): the
+config names the catalog, the instruction language, the candidate generator, the user
+model and the click model, and each part's registry (`ifr_sim.envs.registry`) builds the
+part of that name. The expensive, episode-independent assets (loading the catalog,
+fitting tastes, sampling the intent bank) are cached per process, so making many
+environments of one world is cheap; everything in a `World` is read-only, which makes
+sharing it safe.
 """
 
 from __future__ import annotations
@@ -11,19 +14,18 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from ifr_sim.core.catalog import (
-    Catalog,
-    CatalogError,
-    load_catalog_file,
-    load_movielens,
-    make_synthetic_catalog,
-)
+from ifr_sim.core.catalog import Catalog, CatalogError, load_catalog_file
 from ifr_sim.core.instructions import InstructionLanguage
-from ifr_sim.envs.candidates import CandidateGenerator
-from ifr_sim.envs.click_models import ClickModel, make_click_model
-from ifr_sim.envs.config import CatalogConfig, ClickConfig, Split, UserConfig, WorldConfig
+from ifr_sim.envs.candidates import CandidateGenerator, candidate_generator_factory
+from ifr_sim.envs.catalogs import catalog_factory
+from ifr_sim.envs.click_models import ClickModel, click_model_from_config
+from ifr_sim.envs.config import CatalogConfig, Split, UserConfig, WorldConfig
 from ifr_sim.envs.intent_bank import IntentBank, build_intent_bank
+from ifr_sim.envs.languages import MIN_ITEMS, language_factory
+from ifr_sim.envs.registry import CATALOGS
+from ifr_sim.envs.user_model import UserModel, user_model_factory
 from ifr_sim.envs.users import UserPopulation, build_population
 
 
@@ -37,11 +39,8 @@ class World:
     language: InstructionLanguage
     bank: IntentBank
     candidates: CandidateGenerator
+    user_model: UserModel[Any]
     clicks: ClickModel
-
-
-MIN_ITEMS = 10
-"""Fewest items that satisfy any instruction, hence fewest items a catalog may have."""
 
 
 def build_world(config: WorldConfig) -> World:
@@ -58,40 +57,30 @@ def build_world(config: WorldConfig) -> World:
             f"least {MIN_ITEMS}, so that every instruction has {MIN_ITEMS} matching items"
         )
     # Checked before the slow parts (taste fit, intent bank) that follow.
-    candidates = CandidateGenerator(catalog, config.num_candidates, config.candidates)
+    candidates = candidate_generator_factory(config.candidates.generator)(catalog, config)
+    users = _population(
+        config.catalog,
+        UserConfig(taste_dim=config.users.taste_dim, heldout_share=config.users.heldout_share),
+    )
     return World(
         config=config,
         catalog=catalog,
-        users=_population(
-            config.catalog,
-            UserConfig(taste_dim=config.users.taste_dim, heldout_share=config.users.heldout_share),
-        ),
-        language=_language(config.catalog, config.split, config.specificity),
-        bank=_bank(config.catalog, config.split, config.specificity, config.intent_bank_size,
-                   config.instruction_bytes),
+        users=users,
+        language=_language(config.catalog, config.language, config.split, config.specificity),
+        bank=_bank(config.catalog, config.language, config.split, config.specificity,
+                   config.intent_bank_size, config.instruction_bytes),
         candidates=candidates,
+        user_model=user_model_factory(config.users.model)(config, catalog, users),
         clicks=click_model_from_config(config.clicks),
     )
 
 
-def click_model_from_config(config: ClickConfig) -> ClickModel:
-    """The click model a `ClickConfig` names, with its parameters."""
-    params = {
-        "cascade": {},
-        "pbm": {"eta": config.pbm_eta},
-        "dcm": {"continuation": config.dcm_continuation},
-        "mnl": {"no_click_weight": config.mnl_no_click_weight},
-    }[config.model]
-    return make_click_model(config.model, **params)
-
-
 @functools.lru_cache(maxsize=4)
 def load_catalog(config: CatalogConfig) -> Catalog:
-    """The catalog a `CatalogConfig` names (cached: catalogs are immutable)."""
-    if config.source == "movielens":
-        return load_movielens()
-    if config.source == "synthetic":
-        return make_synthetic_catalog(config.size, config.seed)
+    """The catalog a `CatalogConfig` names: a registered one, or a file (cached: catalogs
+    are immutable, and a registered name keeps meaning one catalog)."""
+    if config.source in CATALOGS:
+        return catalog_factory(config.source)(config)
     return load_catalog_file(Path(config.source), domain=config.domain)
 
 
@@ -102,14 +91,16 @@ def _population(catalog: CatalogConfig, users: UserConfig) -> UserPopulation:
 
 
 @functools.lru_cache(maxsize=8)
-def _language(catalog: CatalogConfig, split: Split, specificity: float) -> InstructionLanguage:
-    return InstructionLanguage(load_catalog(catalog), split=split, specificity=specificity,
-                               min_matching_items=MIN_ITEMS)
+def _language(
+    catalog: CatalogConfig, name: str, split: Split, specificity: float
+) -> InstructionLanguage:
+    return language_factory(name)(load_catalog(catalog), split, specificity)
 
 
 @functools.lru_cache(maxsize=8)
 def _bank(
-    catalog: CatalogConfig, split: Split, specificity: float, size: int, max_bytes: int
+    catalog: CatalogConfig, language: str, split: Split, specificity: float, size: int,
+    max_bytes: int,
 ) -> IntentBank:
-    language = _language(catalog, split, specificity)
-    return build_intent_bank(load_catalog(catalog), language, size, max_bytes)
+    said = _language(catalog, language, split, specificity)
+    return build_intent_bank(load_catalog(catalog), said, size, max_bytes)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
 
 import numpy as np
 import pytest
@@ -11,16 +10,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from ifr_sim.core.config import ConfigError
 from ifr_sim.envs.click_models import (
-    CLICK_MODELS,
     CascadeClickModel,
     ClickModel,
-    ClickModelName,
     DependentClickModel,
     MultinomialLogitClickModel,
     PositionBasedClickModel,
-    make_click_model,
+    click_model_from_config,
 )
+from ifr_sim.envs.config import ClickConfig
+from ifr_sim.envs.registry import CLICK_MODELS
 
 MODELS: dict[str, ClickModel] = {
     "cascade": CascadeClickModel(),
@@ -202,27 +202,29 @@ def test_per_position_parameters_must_cover_the_slate(model: ClickModel, name: s
 
 
 @pytest.mark.parametrize(
-    ("name", "params", "cls"),
+    ("config", "cls"),
     [
-        ("cascade", {}, CascadeClickModel),
-        ("pbm", {"eta": 0.5}, PositionBasedClickModel),
-        ("dcm", {"continuation": 0.7}, DependentClickModel),
-        ("mnl", {"no_click_weight": 2.0}, MultinomialLogitClickModel),
+        (ClickConfig(model="cascade"), CascadeClickModel),
+        (ClickConfig(model="pbm", pbm_eta=0.5), PositionBasedClickModel),
+        (ClickConfig(model="dcm", dcm_continuation=0.7), DependentClickModel),
+        (ClickConfig(model="mnl", mnl_no_click_weight=2.0), MultinomialLogitClickModel),
     ],
 )
-def test_factory_builds_each_model(
-    name: ClickModelName, params: dict[str, float], cls: type[ClickModel]
-) -> None:
-    assert isinstance(make_click_model(name, **params), cls)
+def test_factory_builds_each_model(config: ClickConfig, cls: type[ClickModel]) -> None:
+    assert isinstance(click_model_from_config(config), cls)
 
 
 def test_factory_params_reach_the_model() -> None:
     # DCM λ=1 sees every position, so P = a
-    model = make_click_model("dcm", continuation=1.0)
+    model = click_model_from_config(ClickConfig(model="dcm", dcm_continuation=1.0))
     np.testing.assert_allclose(model.click_probabilities([[0.4, 0.4]]), [[0.4, 0.4]])
+    # PBM with eta=2 examines position k (0-based) with 1/(k+1)^2: 0.8, 0.8/4
+    model = click_model_from_config(ClickConfig(model="pbm", pbm_eta=2.0))
+    np.testing.assert_allclose(model.click_probabilities([[0.8, 0.8]]), [[0.8, 0.2]])
 
 
-def test_factory_lists_valid_names_for_unknown_one() -> None:
-    assert CLICK_MODELS == ("cascade", "pbm", "dcm", "mnl")
-    with pytest.raises(ValueError, match="unknown click model 'ubm'; choose one of cascade, pbm"):
-        make_click_model(cast(ClickModelName, "ubm"))
+def test_an_unknown_name_lists_the_registered_ones() -> None:
+    assert CLICK_MODELS.names()[:4] == ("cascade", "pbm", "dcm", "mnl")
+    known = r"\['cascade', 'pbm', 'dcm', 'mnl'.*register_click_model"
+    with pytest.raises(ConfigError, match=rf"clicks.model='ubm' is invalid: choose one of {known}"):
+        ClickConfig(model="ubm")

@@ -63,7 +63,7 @@ def test_the_leak_check_sees_each_kind_of_carried_over_state() -> None:
         getattr(s, name)[row] = stale
         assert problem in env.simulator.fresh_problems(s, row)
     replace_rows(s, row, fresh)
-    s.taste[row] = s.taste[row][:, ::-1]  # another taste, its logit terms not redone
+    s.user.taste[row] = s.user.taste[row][:, ::-1]  # another taste, its logit terms not redone
     assert "taste terms that are not the taste's (a drift carried over)" in (
         env.simulator.fresh_problems(s, row))
 
