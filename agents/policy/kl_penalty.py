@@ -65,18 +65,15 @@ class KLPenaltyCallback(BaseCallback):
 
 
 def frozen_copy(policy: ScorerPolicy) -> ScorerPolicy:
-    """A frozen copy of `policy`, sharing what training cannot change.
+    """A frozen copy of `policy` that shares, rather than copies, what training cannot change.
 
-    The catalog is always shared; a transformer that does not train (`trainable="head"`)
-    is shared too, and its item embeddings are computed before copying, so the reference
-    costs no second encoding of the catalog.
+    Only what trains is copied: the heads, the penalties, the value network, and the
+    encoder's LoRA adapters or weights when those train. Frozen encoder weights are shared;
+    a frozen encoder is shared whole, with its encoding cache, so the reference reads the
+    item and instruction embeddings the policy computed and computes none of its own
+    (`Scorer.frozen_copy_memo`).
     """
-    scorer = policy.scorer
-    memo: dict[int, object] = {id(scorer.catalog): scorer.catalog}
-    if not scorer.encoder_parameters():
-        scorer.item_embeddings()
-        memo[id(scorer.encoder)] = scorer.encoder
-    reference = copy.deepcopy(policy, memo)
+    reference = copy.deepcopy(policy, policy.scorer.frozen_copy_memo())
     reference.set_training_mode(False)
     reference.requires_grad_(False)
     return reference

@@ -230,8 +230,15 @@ class ScorerPolicy(ActorCriticPolicy):
         )
 
     def slate_log_prob(self, obs: PyTorchObs, actions: torch.Tensor) -> torch.Tensor:
-        """(B,) log-probability of whole slates (for the KL to the reference policy)."""
-        return self.evaluate_actions(obs, actions)[1].sum(dim=-1)
+        """(B,) log-probability of whole slates (for the KL to the reference policy).
+
+        Only the actor runs: no value and no entropy, which the KL estimate does not read.
+        """
+        features = self.extract_features(obs)
+        assert isinstance(features, torch.Tensor)  # one extractor, shared by actor and critic
+        latent_pi = self.mlp_extractor.forward_actor(features)
+        distribution = self._get_action_dist_from_latent(latent_pi)
+        return distribution.position_log_prob(actions.long()).sum(dim=-1)
 
     def rank(self, observation: dict[str, np.ndarray]) -> np.ndarray:
         """(B, K) deterministic slates (top-K logits) for a batch observation, as numpy."""

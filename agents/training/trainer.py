@@ -20,9 +20,10 @@ A resumed run is the run that was never stopped, bit for bit. Checkpoints are ta
 rollout starts, where the policy and optimizer are between updates and nothing of a
 rollout is in flight. What a checkpoint cannot hold is made a function of `(seed, step)`
 instead, at every checkpoint of every run: all random generators (Python, numpy, torch and
-the simulated users') are reseeded from it, every user starts a fresh session, and the
-scorers forget their cached instruction embeddings (whose last bits depend on the batch
-they were computed in). A run resumed from step S therefore continues exactly as the
+the simulated users') are reseeded from it, and every user starts a fresh session. The
+scorer's encoding caches need nothing: an embedding is the same to the last bit whether
+cached or computed afresh, so they survive checkpoints and a resumed run that starts with
+them empty still matches. A run resumed from step S therefore continues exactly as the
 uninterrupted run did after S: same weights, same curves, same evaluations, on the same
 machine and software (GPU kernels may not be deterministic). The price is that the
 sessions in progress at a checkpoint end early: about one per user per checkpoint, a
@@ -36,7 +37,6 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import deque
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -129,21 +129,16 @@ def build_ppo(config: TrainConfig) -> PPO:
     )
 
 
-def restart_at(
-    model: BaseAlgorithm, seed: int, step: int, policies: Sequence[ScorerPolicy]
-) -> None:
+def restart_at(model: BaseAlgorithm, seed: int, step: int) -> None:
     """Make everything a checkpoint does not hold a function of `(seed, step)`.
 
-    Reseeds Python, numpy, torch, the action space and the users' generator, starts a
-    fresh session for every user, and empties the instruction-embedding caches of the
-    policy and its KL reference (see the module docstring for why).
+    Reseeds Python, numpy, torch, the action space and the users' generator, and starts a
+    fresh session for every user (see the module docstring for why).
     """
     model.set_random_seed(int(np.random.SeedSequence([seed, step]).generate_state(1)[0]))
     assert model.env is not None
     model._last_obs = model.env.reset()  # type: ignore[assignment]
     model._last_episode_starts = np.ones(model.env.num_envs, dtype=bool)
-    for policy in policies:
-        policy.scorer.forget_instructions()
 
 
 class RolloutBoundaries(BaseCallback):
@@ -246,7 +241,7 @@ class RolloutBoundaries(BaseCallback):
         """Restart what a checkpoint cannot hold, then save one at the current step."""
         policy = self.model.policy
         assert isinstance(policy, ScorerPolicy)
-        restart_at(self.model, self.config.seed, self.num_timesteps, [policy, self.reference])
+        restart_at(self.model, self.config.seed, self.num_timesteps)
         directory = self.run_dir / CHECKPOINT_DIR
         save_checkpoint(directory, self.config, policy, self._state(finished))
         if self.store is not None and self.run_id is not None:
@@ -348,7 +343,7 @@ def _learn(
         digest = trained_state_sha256(policy)
         model.set_logger(logger)
         if checkpoint is not None:
-            _restore(model, checkpoint, digest, reference)
+            _restore(model, checkpoint, digest)
         with stop_on_interrupt() as stop:
             boundaries = RolloutBoundaries(
                 config, run_dir, reference, digest, stop, state, store, run_id
@@ -413,9 +408,7 @@ def _outputs(
     return outputs
 
 
-def _restore(
-    model: PPO, checkpoint: Checkpoint, digest: str, reference: ScorerPolicy
-) -> None:
+def _restore(model: PPO, checkpoint: Checkpoint, digest: str) -> None:
     """Put a freshly built learner into the checkpoint's state, ready to learn on."""
     state, where = checkpoint.state, checkpoint.directory
     if state.reference_sha256 != digest:
@@ -436,4 +429,4 @@ def _restore(
     window = model._stats_window_size
     model.ep_info_buffer = deque(state.episodes, maxlen=window)
     model.ep_success_buffer = deque(maxlen=window)
-    restart_at(model, checkpoint.config.seed, state.step, [policy, reference])
+    restart_at(model, checkpoint.config.seed, state.step)

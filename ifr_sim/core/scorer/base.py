@@ -10,22 +10,19 @@ trainable mode (frozen encoder, LoRA, or everything), device and precision, the 
 of item and instruction embeddings, history blending, and the parameter groups a trainer
 needs to give the encoder and the heads separate learning rates.
 
-Caches. Item embeddings (all n catalog items, no gradient) and instruction embeddings
-(a bounded LRU keyed by text) are dropped as soon as any encoder weight changes. A change
-is detected from each encoder parameter's storage pointer and its `_version` counter,
-which torch bumps on every in-place write: an optimizer step, `load_state_dict`, a `.to()`
-move. No trainer has to remember to call anything. Instruction embeddings are only served
-from the cache when no gradient to the encoder is wanted (a frozen encoder, or
-`torch.no_grad()`); a trainable encoder in grad mode always recomputes them. Item
-embeddings are always served detached: with a trainable encoder the gradient reaches the
-encoder through the query side only, and the item side follows after each step.
+Caches. What the encoder computes (item and instruction embeddings, reference features)
+lives in an `EncodingCache` that stays valid until any encoder weight changes
+(`encoding_cache.py`). Instruction embeddings are only served from it when no gradient
+to the encoder is wanted (a frozen encoder, or `torch.no_grad()`); a trainable encoder in
+grad mode always recomputes them. Item embeddings are always served detached: with a
+trainable encoder the gradient reaches the encoder through the query side only, and the
+item side follows after each step.
 """
 
 from __future__ import annotations
 
 import abc
 import math
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack, nullcontext
 from pathlib import Path
@@ -39,6 +36,7 @@ from transformers import BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
 from ifr_sim.core.catalog.catalog import Catalog
 from ifr_sim.core.scorer.config import DeviceChoice, ScorerConfig
 from ifr_sim.core.scorer.embedding_store import load_embeddings, save_embeddings
+from ifr_sim.core.scorer.encoding_cache import EncodingCache, WeightsKey
 from ifr_sim.core.scorer.heads import FeatureHead, descriptive_columns, item_features
 from ifr_sim.core.scorer.lexical import HashedNgramBag
 from ifr_sim.core.scorer.lora import add_lora
@@ -79,7 +77,6 @@ class Scorer(nn.Module, abc.ABC):
     """
 
     item_features: torch.Tensor  # (n, C + 2) buffer, see `heads.item_features`
-    query_cache_size: ClassVar[int] = 4096
     # Extra keyword arguments of the encoder call that embeds a text (see CausalLMScorer).
     embed_kwargs: ClassVar[Mapping[str, Any]] = {}
 
@@ -115,7 +112,6 @@ class Scorer(nn.Module, abc.ABC):
             HashedNgramBag(tokenizer, buckets, LEXICAL_DIM, config.max_length) if buckets else None
         )
         self.reference_features = config.reference_features
-        self._reference: ReferenceFeatures | None = None
         self.head = FeatureHead(
             self.query_dim,
             features.shape[1],
@@ -128,10 +124,8 @@ class Scorer(nn.Module, abc.ABC):
             ),
         )
         self.register_buffer("item_features", features, persistent=False)
-        self._cache_key: tuple[tuple[int, int], ...] = ()
         self._encoder_weights: list[nn.Parameter] | None = None
-        self._item_embeddings: torch.Tensor | None = None
-        self._query_cache: OrderedDict[str, torch.Tensor] = OrderedDict()
+        self._cache = EncodingCache(self.query_dim)
         self.to(self.device)
         self.encoder.eval()
         self._embedding_file = embedding_file
@@ -176,11 +170,13 @@ class Scorer(nn.Module, abc.ABC):
         """How each candidate relates to the item the instruction names (`reference.py`)."""
         if not self.reference_features:
             return None
-        embeddings = self.item_embeddings()  # syncs the caches first
-        if self._reference is None:
+        embeddings = self.item_embeddings()  # syncs the cache first
+        if self._cache.reference is None:
             descriptive = self.item_features[:, : descriptive_columns(self.catalog)]
-            self._reference = ReferenceFeatures(embeddings, descriptive)
-        return self._reference(instructions, candidates.to(self.device), self._instruction_vectors)
+            self._cache.reference = ReferenceFeatures(embeddings, descriptive)
+        return self._cache.reference(
+            instructions, candidates.to(self.device), self._instruction_vectors
+        )
 
     def _instruction_vectors(self, instructions: list[str]) -> torch.Tensor:
         """Embeddings (B, D) of instructions alone (no history), without gradient."""
@@ -226,18 +222,18 @@ class Scorer(nn.Module, abc.ABC):
         While the weights are as loaded, the embeddings also come from (and go to) the
         disk cache in `embedding_file`, if the scorer was given one.
         """
-        self._sync_caches()
-        if self._item_embeddings is None:
-            stored = self._embedding_file if self._cache_key == self._pristine_key else None
+        cache = self._synced_cache()
+        if cache.items is None:
+            stored = self._embedding_file if cache.key == self._pristine_key else None
             cached = load_embeddings(stored) if stored is not None else None
             if cached is not None and cached.shape[0] == len(self.item_texts):
-                self._item_embeddings = cached.to(self.device)
+                cache.items = cached.to(self.device)
             else:
                 with self._cacheable():
-                    self._item_embeddings = self.embed_texts(self.item_texts)
+                    cache.items = self.embed_texts(self.item_texts)
                 if stored is not None:
-                    save_embeddings(stored, self._item_embeddings)
-        return self._item_embeddings
+                    save_embeddings(stored, cache.items)
+        return cache.items
 
     def embed_texts(self, texts: Sequence[str]) -> torch.Tensor:
         """Unit-norm mean-pooled last hidden states (len(texts), D), each a function of its
@@ -312,21 +308,13 @@ class Scorer(nn.Module, abc.ABC):
     def _embed_instructions(self, texts: list[str]) -> torch.Tensor:
         if torch.is_grad_enabled() and self.encoder_parameters():
             return self.embed_texts(texts)
-        self._sync_caches()
-        found = {text: self._query_cache[text] for text in texts if text in self._query_cache}
-        for text in found:
-            self._query_cache.move_to_end(text)
-        missing = [text for text in dict.fromkeys(texts) if text not in found]
-        if missing:
-            with self._cacheable():
-                vectors = self.embed_texts(missing)
-            for text, vector in zip(missing, vectors, strict=True):
-                found[text] = self._query_cache[text] = vector
-            while len(self._query_cache) > self.query_cache_size:
-                self._query_cache.popitem(last=False)
-        return torch.stack([found[text] for text in texts])
+        return self._synced_cache().instructions(texts, self._embed_without_gradient)
 
-    def _weights_key(self) -> tuple[tuple[int, int], ...]:
+    def _embed_without_gradient(self, texts: list[str]) -> torch.Tensor:
+        with self._cacheable():
+            return self.embed_texts(texts)
+
+    def _weights_key(self) -> WeightsKey:
         """Storage pointer and write counter of every encoder weight: changes on any write.
 
         The parameter list is gathered once (walking the module tree on every call cost
@@ -337,23 +325,34 @@ class Scorer(nn.Module, abc.ABC):
             self._encoder_weights = list(self.encoder.parameters())
         return tuple((p.data_ptr(), p._version) for p in self._encoder_weights)
 
-    def forget_instructions(self) -> None:
-        """Drop the cached instruction embeddings (they are recomputed on demand).
+    def _synced_cache(self) -> EncodingCache:
+        """The encoding cache, emptied first if any encoder weight changed since it filled."""
+        self._cache.sync(self._weights_key())
+        return self._cache
 
-        An embedding's last bits depend on the batch it was computed in, so a run that must
-        replay exactly from a checkpoint starts every checkpoint with an empty cache.
+    def frozen_copy_memo(self) -> dict[int, object]:
+        """A `copy.deepcopy` memo with which a frozen copy shares all that does not train.
+
+        The copy shares the catalog, the tokenizer and every encoder tensor that does not
+        train (no second copy of frozen weights); when nothing in the encoder trains, it
+        also shares the encoder and the encoding cache, so neither ever encodes a text the
+        other has (`EncodingCache`). Otherwise the copy starts with an empty cache of its
+        own, since its weights will differ from this scorer's after the first update.
         """
-        self._query_cache.clear()
-        self._reference = None
-
-    def _sync_caches(self) -> None:
-        """Drop cached embeddings if any encoder weight was written since they were made."""
-        key = self._weights_key()
-        if key != self._cache_key:
-            self._cache_key = key
-            self._item_embeddings = None
-            self._reference = None
-            self._query_cache.clear()
+        encoder_tensors = [*self.encoder.parameters(), *self.encoder.buffers()]
+        shared: list[object] = [
+            self.config,
+            self.catalog,
+            self.tokenizer,
+            *(tensor for tensor in encoder_tensors if not tensor.requires_grad),
+        ]
+        memo: dict[int, object] = {id(thing): thing for thing in shared}
+        if self.encoder_parameters():
+            memo[id(self._cache)] = EncodingCache(self.query_dim)
+        else:
+            memo[id(self.encoder)] = self.encoder
+            memo[id(self._cache)] = self._cache
+        return memo
 
     @staticmethod
     def _cacheable() -> AbstractContextManager[Any]:
