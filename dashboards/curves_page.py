@@ -66,19 +66,21 @@ def _charts(store: RunStore, selected: Sequence[str], window: int, combine: bool
     _messages(store, runs[runs.index.isin(selected)])
     if any(run.status == "running" for run in records):
         st.caption(f"live: re-reading the store every {LIVE_EVERY_S:g} s")
+    layout = data.sections(records)  # the ranking cut-offs follow the runs' slate sizes
     frames = {title: data.section_frame(store, records, keys, window, combine)
-              for title, keys in data.SECTIONS.items()}
+              for title, keys in layout.items()}
     labels = data.line_labels(frames.values())  # one colour per line on the whole page
-    for (title, keys), frame in zip(data.SECTIONS.items(), frames.values(), strict=True):
+    for (title, keys), frame in zip(layout.items(), frames.values(), strict=True):
         st.subheader(title)
-        if keys == data.RANKING_KEYS:
+        if data.is_ranking_section(keys):
             st.caption(REFERENCES_CAPTION)
         columns = st.columns(2)
         for number, key in enumerate(keys):
             with columns[number % 2]:
                 _chart(key, frame[frame["key"] == key], labels)
     st.subheader("Last values")
-    last = data.last_values(data.metric_curves(store, [run.id for run in records], _all_keys()))
+    every_key = [key for keys in layout.values() for key in keys]
+    last = data.last_values(data.metric_curves(store, [run.id for run in records], every_key))
     if last.empty:
         st.caption("no metrics recorded yet")
     else:
@@ -107,10 +109,6 @@ def _chart(key: str, frame: pd.DataFrame, labels: Sequence[str]) -> None:
         return
     st.altair_chart(charts.curve_chart(frame, labels), width="stretch")
     widgets.csv_button(frame, key, key=f"csv-{key}")
-
-
-def _all_keys() -> list[str]:
-    return [key for keys in data.SECTIONS.values() for key in keys]
 
 
 main()

@@ -24,25 +24,20 @@ from typing import Any
 
 import pandas as pd
 
+from ifr_sim.agents.evaluation.online import ranking_metric_names
 from ifr_sim.core.run_store import DATABASE, RunRecord, RunStore
 from ifr_sim.dashboards.references import with_reference_lines, with_zero_shot_lines
 from ifr_sim.dashboards.seeds import MEASURED, band_curves, seed_groups
-from ifr_sim.envs.config import PRESETS, preset_config
+from ifr_sim.envs.config import PRESETS, WorldConfig, preset_config
 
 RUNS_ENV = "IFR_SIM_RUNS"
 """Environment variable with the workspace the dashboard reads (else `./runs`)."""
 
 REWARD_KEYS = ("rollout/ep_rew_mean", "eval/reward", "eval/ctr")
-RANKING_KEYS = ("eval/ndcg@5", "eval/ndcg@10", "eval/hr@10", "eval/mrr",
-                "eval/intent_precision@10")
 DIAGNOSTIC_KEYS = ("train/approx_kl", "train/clip_fraction", "train/entropy_loss",
                    "train/value_loss", "train/kl_ref", "train/explained_variance", "time/fps")
-SECTIONS = {
-    "Reward": REWARD_KEYS,
-    "Ranking": RANKING_KEYS,
-    "Training diagnostics": DIAGNOSTIC_KEYS,
-}
-"""The chart sections of the page, in order, each with the metric keys it draws."""
+RANKING_FAMILIES = ("ndcg", "hr", "mrr", "intent_precision")
+"""The ranking metrics, in the order the page draws them (each at its cut-offs `@k`)."""
 
 RUN_COLUMNS = ("id", "kind", "preset", "status", "seed", "started_at", "ended_at", "error",
                "checkpoint")
@@ -52,6 +47,50 @@ WORLD_PRESETS = {preset_config(name).catalog.source: name for name in PRESETS}
 """The world preset each catalog source belongs to (`movielens`, `synthetic-shop`)."""
 CUSTOM_PRESET = "custom"
 """The preset of a run on a catalog file, or whose config names no world."""
+
+
+def ranking_keys(runs: Sequence[RunRecord]) -> tuple[str, ...]:
+    """The `eval/…` ranking keys of these runs: each metric at the cut-offs of their slates.
+
+    A run's cut-offs follow its world's slate size (slates of 5 log `eval/ndcg@5`, never
+    `eval/ndcg@10`); runs that record no world count as the default world.
+    """
+    sizes = {_slate_size(run.config) for run in runs} or {WorldConfig().slate_size}
+    names = {name for size in sizes for name in ranking_metric_names(size)}
+
+    def order(name: str) -> tuple[int, int]:
+        family, _, k = name.partition("@")
+        return RANKING_FAMILIES.index(family), int(k or 0)
+
+    return tuple(f"eval/{name}" for name in sorted(names, key=order))
+
+
+def is_ranking_section(keys: Sequence[str]) -> bool:
+    """Whether every key is an `eval/…` ranking key (those charts get reference lines)."""
+    return bool(keys) and all(
+        key.startswith("eval/") and key[5:].partition("@")[0] in RANKING_FAMILIES
+        for key in keys
+    )
+
+
+def sections(runs: Sequence[RunRecord]) -> dict[str, tuple[str, ...]]:
+    """The chart sections of the page for these runs, in order, with the keys each draws."""
+    return {
+        "Reward": REWARD_KEYS,
+        "Ranking": ranking_keys(runs),
+        "Training diagnostics": DIAGNOSTIC_KEYS,
+    }
+
+
+SECTIONS = sections([])
+"""The sections for runs of the default world (slates of 10)."""
+RANKING_KEYS = SECTIONS["Ranking"]
+
+
+def _slate_size(config: Mapping[str, Any]) -> int:
+    world = config.get("world")
+    size = world.get("slate_size") if isinstance(world, Mapping) else None
+    return size if isinstance(size, int) else WorldConfig().slate_size
 
 
 def workspace() -> Path:
@@ -147,7 +186,7 @@ def section_frame(
     """
     curves = smooth(metric_curves(store, [run.id for run in runs], keys), window)
     frame = band_curves(curves, seed_groups(runs, combine_seeds))
-    if tuple(keys) == RANKING_KEYS:
+    if is_ranking_section(keys):
         frame = with_reference_lines(with_zero_shot_lines(frame), store, runs, keys)
     return frame
 
@@ -182,7 +221,7 @@ def runs_without_evaluation(store: RunStore, run_ids: Sequence[str]) -> list[str
     return [
         run_id for run_id in run_ids
         if not store.evaluations(run_id)
-        and not store.metrics(run_id, [*REWARD_KEYS[1:], *RANKING_KEYS])
+        and not store.metrics(run_id, list(REWARD_KEYS[1:]))  # every evaluation logs these
     ]
 
 

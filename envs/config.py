@@ -240,6 +240,9 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 """Named worlds: overrides applied to the `WorldConfig` defaults."""
 
+DEFAULT_PRESET = "movielens"
+"""The world of a `gymnasium.make`, a command or a config file that names no preset."""
+
 MAKE_KWARGS: dict[str, str] = {
     "num_candidates": "num_candidates",
     "slate_size": "slate_size",
@@ -265,12 +268,12 @@ def load_world_config(path: str | Path) -> WorldConfig:
     world = data.get("world", data)
     if not isinstance(world, dict):
         raise ConfigError(f"config file {path}: 'world' must be a table of keys, got {world!r}")
-    base = preset_config(world.pop("preset", "movielens"))
+    base = preset_config(world.pop("preset", DEFAULT_PRESET))
     return with_file_values(base, world)
 
 
 def world_config_from_kwargs(
-    preset: str = "movielens",
+    preset: str = DEFAULT_PRESET,
     config: WorldConfig | str | Path | None = None,
     **kwargs: Any,
 ) -> WorldConfig:

@@ -101,7 +101,7 @@ def test_click_pass_runs_after_the_ppo_update_and_logs(config: TrainConfig) -> N
         original_train()
 
     model.train = train_and_note
-    click = ClickLossCallback(coef=1.0, epochs=1, batch_size=16)
+    click = ClickLossCallback(coef=1.0, epochs=1, batch_size=16, max_grad_norm=0.5)
     original_fit = click._fit_pending
 
     def fit_and_note() -> None:
@@ -131,7 +131,7 @@ def test_click_pass_learns_which_candidates_get_clicked(config: TrainConfig) -> 
                               torch.as_tensor(batch.clicks)).item()
 
     before = loss()
-    click = ClickLossCallback(coef=1.0, epochs=20, batch_size=16)
+    click = ClickLossCallback(coef=1.0, epochs=20, batch_size=16, max_grad_norm=0.5)
     click.init_callback(model)
     click._pending = batch
     click._fit_pending()

@@ -28,7 +28,7 @@ def env() -> gym.Env:
 
 def test_every_turn_records_the_ground_truth_of_its_slate(env: gym.Env) -> None:
     agent = make_agent("popularity", env.unwrapped.world)  # type: ignore[attr-defined]
-    records = [episode_record(e) for e in run_episodes(env, agent, 5, seed=3)]
+    records = [episode_record(e) for e in run_episodes(agent, env.unwrapped.config, 5, seed=3)]
     turns = [turn for record in records for turn in record["turns"]]
     assert len(turns) > 5
     for turn in turns:
@@ -45,7 +45,8 @@ def test_every_turn_records_the_ground_truth_of_its_slate(env: gym.Env) -> None:
 
 
 def test_the_oracle_agent_shows_exactly_the_recorded_oracle_slate(env: gym.Env) -> None:
-    (record,) = [episode_record(e) for e in run_episodes(env, OracleAgent(), 1, seed=0)]
+    (record,) = [episode_record(e)
+                 for e in run_episodes(OracleAgent(), env.unwrapped.config, 1, seed=0)]
     for turn in record["turns"]:
         assert turn["slate"] == turn["oracle_slate"]
         assert turn["relevance"] == pytest.approx(turn["oracle_relevance"])

@@ -124,7 +124,7 @@ def test_world_orders_random_popularity_oracle() -> None:
     env = gym.make(ENV_ID)
     world = env.unwrapped.world
     reward = {
-        name: summarise(run_episodes(env, make_agent(name, world), 150, seed=0))["reward"][0]
+        name: summarise(run_episodes(make_agent(name, world), world.config, 150, 0))["reward"][0]
         for name in ("random", "popularity", "oracle")
     }
     assert reward["random"] < reward["popularity"] < reward["oracle"]

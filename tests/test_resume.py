@@ -147,8 +147,8 @@ def test_training_mirrors_every_value_to_tensorboard(
     events = EventAccumulator(str(tmp_path / "tb" / "run"))  # a run without id: RUN_DIR's name
     events.Reload()
     tags = set(events.Tags()["scalars"])
-    assert {"rollout/ep_rew_mean", "train/approx_kl", "train/kl_ref", "eval/ndcg@10"} <= tags
-    assert [e.step for e in events.Scalars("eval/ndcg@10")] == [0, 32]
+    assert {"rollout/ep_rew_mean", "train/approx_kl", "train/kl_ref", "eval/ndcg@4"} <= tags
+    assert [e.step for e in events.Scalars("eval/ndcg@4")] == [0, 32]  # slates of 4
 
 
 @pytest.mark.parametrize("flag", [["--preset", "standard"], ["--seed", "0"],

@@ -3,7 +3,8 @@
 Each line is `{"instruction": str, "relevant": [item ids], "candidates": [item ids]}`
 (`candidates` optional: default the whole catalog). The agent ranks the candidates for the
 instruction as a cold user on the first turn of a session would see them, and the slate's
-first 10 items are scored against the relevant set with binary gains.
+first 10 items (all of a shorter slate) are scored against the relevant set with binary
+gains; the metric names carry that cut-off (`ndcg@10`, or `ndcg@5` for slates of 5).
 """
 
 from __future__ import annotations
@@ -102,11 +103,12 @@ def _ids(data: dict[str, Any], key: str, catalog: Catalog) -> np.ndarray:
 
 def evaluate_instructions(
     agent: Agent, records: list[LabelledInstruction], instruction_bytes: int, history_length: int,
-    seed: int = 0,
+    seed: int,
 ) -> dict[str, float]:
-    """NDCG@10, HR@10, MRR and precision@10 of `agent` over the labelled instructions."""
+    """NDCG@k, HR@k, MRR and precision@k of `agent` over the labelled instructions, with k
+    the slate's first `CUTOFF` positions (fewer if the agent's slates are shorter)."""
     rng = np.random.default_rng([seed, 1])
-    scores: dict[str, list[float]] = {"ndcg@10": [], "hr@10": [], "mrr": [], "precision@10": []}
+    scores: dict[str, list[float]] = {}
     for record in records:
         n = len(record.candidates)
         encoded = utf8_prefix(record.instruction, instruction_bytes)
@@ -125,10 +127,14 @@ def evaluate_instructions(
         # take the first relevant position in the slate.
         hits = np.take_along_axis(gains, slate, axis=1)[0]
         first = int(np.argmax(hits)) if hits.any() else -1
-        scores["ndcg@10"].append(float(ndcg_at_k(slate, gains, CUTOFF)[0]))
-        scores["hr@10"].append(float(hits.any()))
-        scores["mrr"].append(1.0 / (first + 1) if first >= 0 else 0.0)
-        scores["precision@10"].append(float(precision_at_k(slate, gains.astype(bool), CUTOFF)[0]))
+        k = slate.shape[1]
+        for name, value in (
+            (f"ndcg@{k}", float(ndcg_at_k(slate, gains, k)[0])),
+            (f"hr@{k}", float(hits.any())),
+            ("mrr", 1.0 / (first + 1) if first >= 0 else 0.0),
+            (f"precision@{k}", float(precision_at_k(slate, gains.astype(bool), k)[0])),
+        ):
+            scores.setdefault(name, []).append(value)
     result: dict[str, float] = {}
     for name, values in scores.items():
         result[name], result[f"{name}_ci95"] = mean_ci95(values)

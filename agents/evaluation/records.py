@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ifr_sim.agents.evaluation.online import METRICS
+from ifr_sim.agents.evaluation.online import metric_names
 from ifr_sim.core.config import to_dict
 from ifr_sim.core.run_store import RunStore
 from ifr_sim.envs.config import WorldConfig
@@ -30,7 +30,7 @@ def log_evaluation_result(
     """Record `result` (with its agent, split, episodes and seed) at step 0; returns it."""
     recorded = {**result, "agent": agent, "split": world.split, "episodes": episodes,
                 "seed": seed}
-    store.log_result(run_id, 0, recorded, METRICS)
+    store.log_result(run_id, 0, recorded, metric_names(world.slate_size))
     return recorded
 
 

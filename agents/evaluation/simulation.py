@@ -1,4 +1,9 @@
-"""Running episodes of the environment with an agent, and summarising them."""
+"""Recording every turn of simulated sessions (`ifr-sim simulate`), and summarising them.
+
+The sessions are played by the one runner (`runner.py`) that evaluations use too, so for
+one agent, world and seed the recorded episodes hold exactly the sessions `evaluate`
+scores: the same users, instructions, slates and clicks.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 
 from ifr_sim.agents.base import Agent
+from ifr_sim.agents.evaluation.runner import PlayedTurn, SessionRunner
+from ifr_sim.agents.ranking import instructions_of
 from ifr_sim.core.atomic_io import write_text_atomically
 from ifr_sim.core.metrics import mean_ci95
+from ifr_sim.envs.config import WorldConfig
 
 
 @dataclass
@@ -57,43 +64,46 @@ class Episode:
         return sum(sum(item != "" for item in t.slate) for t in self.turns)
 
 
-def run_episodes(env: gym.Env, agent: Agent, episodes: int, seed: int) -> list[Episode]:
-    """Play `episodes` sessions; the env is seeded once, the agent from the same seed."""
-    rng = np.random.default_rng([seed, 1])
-    catalog_ids = env.unwrapped.world.catalog.ids  # type: ignore[attr-defined]
-    records = []
-    obs, info = env.reset(seed=seed)
-    for number in range(episodes):
-        if number:
-            obs, info = env.reset()
-        record = Episode(episode=number, profile=int(info["profile"]))
-        done = False
-        while not done:
-            before, candidates = info, obs["candidates"]
-            batch_obs = {key: value[None] for key, value in obs.items()}
-            batch_info = {"oracle_slate": info["oracle_slate"][None]}
-            slate = agent.act(batch_obs, batch_info, rng)[0]
-            obs, reward, terminated, truncated, info = env.step(slate)
-            learn = getattr(agent, "learn", None)
-            if learn is not None:  # online learners (the bandit) update from every turn
-                learn(batch_obs, slate[None], info["clicks"][None])
-            shown = info["slate_items"] >= 0
-            oracle = before["oracle_slate"]
-            record.turns.append(
-                Turn(
-                    instruction=before["instruction"],
-                    slate=[str(catalog_ids[i]) if i >= 0 else "" for i in info["slate_items"]],
-                    clicks=[bool(c) for c in info["clicks"]],
-                    reward=float(reward),
-                    relevance=np.where(shown, before["relevance"][slate], 0.0).tolist(),
-                    satisfies=(shown & before["satisfies"][slate]).tolist(),
-                    oracle_slate=[str(catalog_ids[i]) for i in candidates[oracle]],
-                    oracle_relevance=before["relevance"][oracle].astype(float).tolist(),
-                )
-            )
-            done = terminated or truncated
-        records.append(record)
+def run_episodes(agent: Agent, config: WorldConfig, episodes: int, seed: int) -> list[Episode]:
+    """Play `episodes` sessions of `agent` in the world of `config` and record every turn.
+
+    `seed` seeds the users, their clicks and the agent, as in `evaluate`.
+    """
+    runner = SessionRunner(config, episodes)
+    ids = runner.world.catalog.ids
+    records: list[Episode] = []
+    for turn in runner.play(agent, seed):
+        if not records:
+            records = [Episode(episode=i, profile=int(p))
+                       for i, p in enumerate(turn.before["profile"])]
+        for row, played in _turns(turn, ids):
+            records[row].turns.append(played)
     return records
+
+
+def _turns(turn: PlayedTurn, ids: np.ndarray) -> Iterable[tuple[int, Turn]]:
+    """Each active user's turn, in item ids."""
+    before, after = turn.before, turn.after
+    rows = np.flatnonzero(turn.active)
+    slates = turn.slates[rows]
+    shown = after["slate_items"][rows] >= 0
+    relevance = np.take_along_axis(before["relevance"][rows], slates, axis=1)
+    satisfies = np.take_along_axis(before["satisfies"][rows], slates, axis=1)
+    oracle = before["oracle_slate"][rows]
+    oracle_items = np.take_along_axis(turn.observation["candidates"][rows], oracle, axis=1)
+    oracle_relevance = np.take_along_axis(before["relevance"][rows], oracle, axis=1)
+    instructions = instructions_of({"instruction": turn.observation["instruction"][rows]})
+    for j, row in enumerate(rows.tolist()):
+        yield row, Turn(
+            instruction=instructions[j],
+            slate=[str(ids[i]) if i >= 0 else "" for i in after["slate_items"][row]],
+            clicks=[bool(c) for c in after["clicks"][row]],
+            reward=float(turn.reward[row]),
+            relevance=np.where(shown[j], relevance[j], 0.0).astype(float).tolist(),
+            satisfies=(shown[j] & satisfies[j]).tolist(),
+            oracle_slate=[str(ids[i]) for i in oracle_items[j]],
+            oracle_relevance=oracle_relevance[j].astype(float).tolist(),
+        )
 
 
 def summarise(episodes: Iterable[Episode]) -> dict[str, tuple[float, float]]:

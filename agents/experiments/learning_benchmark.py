@@ -3,7 +3,9 @@
 For each seed, train with a preset for a wall-clock budget, evaluating on held-out users
 and templates along the way; alongside, evaluate the zero-shot scorer, every non-oracle
 baseline and the oracle on the same held-out sessions. The headline figure is the share
-of the zero-shot → oracle gap that PPO closes, `(ppo − zero_shot) / (oracle − zero_shot)`.
+of the zero-shot → oracle gap that PPO closes, `(ppo − zero_shot) / (oracle − zero_shot)`,
+for CTR and for NDCG and intent precision at the full slate (`@K`: every line is
+measured on the same held-out sessions with the same cut-off, so the oracle's NDCG is 1).
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 
-from ifr_sim.agents.evaluation.online import evaluate
+from ifr_sim.agents.evaluation.online import evaluate, headline_metrics
 from ifr_sim.agents.evaluation.records import record_evaluation
 from ifr_sim.agents.registry import AGENTS, make_agent
 from ifr_sim.agents.training.train_config import TrainConfig
@@ -25,8 +28,6 @@ from ifr_sim.agents.training.trainer import train
 from ifr_sim.core.config import to_dict
 from ifr_sim.core.run_store import RunStore
 from ifr_sim.envs.world import build_world
-
-CURVE_METRICS = ("ndcg@10", "ctr", "intent_precision@10")
 
 
 class WallClockLimit(BaseCallback):
@@ -77,7 +78,7 @@ def run_learning_benchmark(
     With a `store`, every seed's training is recorded there as its own run, and every
     baseline's evaluation as an `evaluate` run (the dashboard's reference levels).
     """
-    runs = []
+    runs: list[dict[str, Any]] = []
     for seed in seeds:
         seeded = dataclasses.replace(config, seed=seed)
         summary = _train_seed(seeded, out_dir / f"seed{seed}", minutes, store)
@@ -85,8 +86,8 @@ def run_learning_benchmark(
         if store is not None:
             _record_references(store, seeded, lines)
         runs.append({"seed": seed, "summary": summary, "references": lines})
-        _print_run(seed, summary, lines)
-    report = _report(runs)
+        _print_run(seed, summary, lines, curve_metrics(summary["final"]))
+    report = _report(runs, curve_metrics(runs[0]["summary"]["final"]))
     (out_dir / "learning.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
     return report
 
@@ -111,30 +112,37 @@ def _record_references(
             record_evaluation(store, heldout, name, result, config.eval_episodes, config.seed)
 
 
+def curve_metrics(result: dict[str, Any]) -> tuple[str, ...]:
+    """The metrics of the curves and of the gap: CTR, NDCG and intent precision at K."""
+    return headline_metrics(result)[1:]
+
+
 def _best_baseline(lines: dict[str, dict[str, Any]], metric: str) -> tuple[str, float]:
     candidates = {n: r[metric] for n, r in lines.items() if n not in ("oracle", "zero-shot")}
     name = max(candidates, key=candidates.__getitem__)
     return name, candidates[name]
 
 
-def _print_run(seed: int, summary: dict[str, Any], lines: dict[str, dict[str, Any]]) -> None:
+def _print_run(
+    seed: int, summary: dict[str, Any], lines: dict[str, dict[str, Any]], metrics: Sequence[str]
+) -> None:
     print(f"\nseed {seed}: {summary['steps']:,} steps in {summary['seconds'] / 60:.1f} min "
           f"({summary['steps_per_second']:.0f} steps/s; rollouts "
           f"{summary['rollout_steps_per_second']:.0f} steps/s, updates "
           f"{summary['update_steps_per_second']:.0f} steps/s)")
-    print(f"{'steps':>8}" + "".join(f"{m:>22}" for m in CURVE_METRICS))
+    print(f"{'steps':>8}" + "".join(f"{m:>22}" for m in metrics))
     for point in summary["history"]:
-        print(f"{point['step']:>8}" + "".join(f"{point[m]:>22.4f}" for m in CURVE_METRICS))
+        print(f"{point['step']:>8}" + "".join(f"{point[m]:>22.4f}" for m in metrics))
     for name in ("zero-shot", "oracle"):
-        print(f"{name:>8}" + "".join(f"{lines[name][m]:>22.4f}" for m in CURVE_METRICS))
-    for metric in CURVE_METRICS:
+        print(f"{name:>8}" + "".join(f"{lines[name][m]:>22.4f}" for m in metrics))
+    for metric in metrics:
         best, value = _best_baseline(lines, metric)
         print(f"best baseline on {metric}: {best} {value:.4f}")
 
 
-def _report(runs: list[dict[str, Any]]) -> dict[str, Any]:
+def _report(runs: list[dict[str, Any]], metrics: Sequence[str]) -> dict[str, Any]:
     report: dict[str, Any] = {"seeds": [r["seed"] for r in runs]}
-    for metric in CURVE_METRICS:
+    for metric in metrics:
         closed = [
             gap_closed(
                 r["summary"]["final"][metric],

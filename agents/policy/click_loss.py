@@ -57,16 +57,15 @@ class ClickLossCallback(BaseCallback):
     Uses the policy's own optimizer (so the heads' and the transformer's learning rates
     apply) and gradient clipping, and logs the mean loss as `train/click_loss`.
 
-    Args:
+    Args (the training config's `ppo.click_loss_coef`, `ppo.click_loss_epochs`,
+    `ppo.batch_size` and `ppo.max_grad_norm`, which declare their defaults):
         coef: weight of the loss (it scales the gradient step; 0 turns the pass off).
         epochs: passes over each rollout.
         batch_size: minibatch size of each gradient step.
         max_grad_norm: gradient clipping norm, as PPO's.
     """
 
-    def __init__(
-        self, coef: float, epochs: int = 4, batch_size: int = 128, max_grad_norm: float = 0.5
-    ) -> None:
+    def __init__(self, coef: float, epochs: int, batch_size: int, max_grad_norm: float) -> None:
         super().__init__()
         self.coef, self.epochs = coef, epochs
         self.batch_size, self.max_grad_norm = batch_size, max_grad_norm

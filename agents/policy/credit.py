@@ -39,7 +39,8 @@ class SlateRolloutBuffer(DictRolloutBuffer):
 
     `record_position_rewards` is called for every step before SB3 adds it (by
     `PositionRewardCallback`); `compute_returns_and_advantage` runs SB3's own GAE on the
-    turn rewards and then spreads it over positions as the module docstring says.
+    turn rewards and then spreads it over positions as the module docstring says. `credit`
+    is the training config's `ppo.credit` (declared there, with its default).
     """
 
     def __init__(
@@ -48,7 +49,7 @@ class SlateRolloutBuffer(DictRolloutBuffer):
         observation_space: spaces.Dict,
         action_space: spaces.MultiDiscrete,
         *args: Any,
-        credit: Credit = "position",
+        credit: Credit,
         **kwargs: Any,
     ) -> None:
         self.slate_size = len(action_space.nvec)

@@ -48,15 +48,16 @@ class ScorerFeaturesExtractor(BaseFeaturesExtractor):
     `clicked_penalty`, applies to candidates in the click history: users rarely click an
     item twice, and without it the policy cannot lower the penalty on items that were
     shown and skipped (often still the best match) without also re-showing the ones
-    already clicked.
+    already clicked. Both initial values come from the training config (`ppo.shown_penalty`,
+    `ppo.clicked_penalty`), their one declaration.
     """
 
     def __init__(
         self,
         observation_space: spaces.Dict,
         scorer: Scorer,
-        shown_penalty: float = 5.0,
-        clicked_penalty: float = 10.0,
+        shown_penalty: float,
+        clicked_penalty: float,
     ) -> None:
         shape = observation_space["candidates"].shape
         assert shape is not None
@@ -137,6 +138,9 @@ class GroupScaledAdamW(torch.optim.AdamW):
 class ScorerPolicy(ActorCriticPolicy):
     """Actor = the scorer's candidate logits under Plackett-Luce; critic = a value MLP.
 
+    The numeric arguments have no defaults here: the training config (`ppo.…`) declares
+    them once, and the trainer and the checkpoint loader pass its values.
+
     Args:
         observation_space, action_space, lr_schedule: as for any SB3 policy.
         scorer: the LLM scorer (its `trainable` mode decides what the transformer trains).
@@ -152,9 +156,9 @@ class ScorerPolicy(ActorCriticPolicy):
         action_space: spaces.MultiDiscrete,
         lr_schedule: Schedule,
         scorer: Scorer,
-        encoder_lr_scale: float = 0.1,
-        shown_penalty: float = 5.0,
-        clicked_penalty: float = 10.0,
+        encoder_lr_scale: float,
+        shown_penalty: float,
+        clicked_penalty: float,
         **kwargs: Any,
     ) -> None:
         self.slate_size = len(action_space.nvec)

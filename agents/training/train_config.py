@@ -129,6 +129,9 @@ TRAIN_PRESETS: dict[str, dict[str, Any]] = {
 same on CPU for longer, the learning rate falling linearly to a tenth; `gpu`: LoRA
 adapters on the encoder (bring a bigger model with `scorer.model_path`)."""
 
+DEFAULT_TRAIN_PRESET = "quick"
+"""The preset of `ifr-sim train` and of a training config file that names none."""
+
 
 def train_preset(name: str) -> TrainConfig:
     """The `TrainConfig` of a named preset."""
@@ -142,6 +145,6 @@ def train_preset(name: str) -> TrainConfig:
 def load_train_config(path: str | Path) -> TrainConfig:
     """A `TrainConfig` from a TOML/YAML file; a top-level `preset` key picks the base."""
     data = read_config_file(path)
-    base = train_preset(data.pop("preset", "quick"))
+    base = train_preset(data.pop("preset", DEFAULT_TRAIN_PRESET))
     return with_file_values(base, data)
 

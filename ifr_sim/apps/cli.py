@@ -11,12 +11,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import gymnasium as gym
-
 from ifr_sim.core.config import ConfigError, field_help, to_dict, with_overrides
 from ifr_sim.core.run_store import DATABASE, KINDS, STATUSES, RunStore, UnknownRunError
-from ifr_sim.envs.config import PRESETS, WorldConfig, load_world_config, preset_config
-from ifr_sim.envs.registration import ENV_ID
+from ifr_sim.envs.config import (
+    DEFAULT_PRESET,
+    PRESETS,
+    WorldConfig,
+    load_world_config,
+    preset_config,
+)
 
 RUNS_ENV = "IFR_SIM_RUNS"
 """Environment variable with the default run store workspace (else `runs`)."""
@@ -182,9 +185,9 @@ def add_world_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("world")
     group.add_argument(
         "--preset",
-        default="movielens",
+        default=DEFAULT_PRESET,
         choices=sorted(PRESETS),
-        help="named world (default: movielens)",
+        help=f"named world (default: {DEFAULT_PRESET})",
     )
     group.add_argument("--config", type=Path, help="TOML/YAML world config file")
     group.add_argument(
@@ -232,16 +235,16 @@ def _simulate(args: argparse.Namespace) -> int:
         write_episodes,
     )
     from ifr_sim.agents.registry import make_agent
+    from ifr_sim.envs.world import build_world
 
     if args.episodes < 1:
         raise ConfigError(f"--episodes={args.episodes} is invalid: use at least 1")
     config = world_config(args)
-    env = gym.make(ENV_ID, config=config)
-    agent = make_agent(args.policy, env.unwrapped.world)  # type: ignore[attr-defined]
+    agent = make_agent(args.policy, build_world(config))
     store = RunStore(args.runs)
     run_config = {"world": to_dict(config), "policy": args.policy, "episodes": args.episodes}
     with store.recording("simulate", run_config, args.seed) as run_id:
-        episodes = run_episodes(env, agent, args.episodes, args.seed)
+        episodes = run_episodes(agent, config, args.episodes, args.seed)
         write_episodes(episodes, args.output)
         summary = summarise(episodes)
         store.log_episodes(run_id, [episode_record(episode) for episode in episodes])
@@ -256,7 +259,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from ifr_sim.agents.evaluation.online import METRICS, evaluate
+    from ifr_sim.agents.evaluation.online import evaluate, metric_names
     from ifr_sim.agents.evaluation.records import evaluation_run_config, log_evaluation_result
     from ifr_sim.agents.registry import make_agent
     from ifr_sim.envs.world import build_world
@@ -281,7 +284,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             result = evaluate(agent, config, args.episodes, args.seed, oracle["reward"])
         result = log_evaluation_result(
             store, run_id, config, args.agent, result, args.episodes, args.seed)
-    _report_evaluation(args, result, METRICS, run_id, store)
+    _report_evaluation(args, result, metric_names(config.slate_size), run_id, store)
     return 0
 
 
@@ -311,12 +314,17 @@ def _checkpoint_agent(directory: Path) -> Agent:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from ifr_sim.agents.evaluation.online import headline_metrics
     from ifr_sim.agents.training.recorded_training import (
         interruption,
         resume_recorded,
         train_recorded,
     )
-    from ifr_sim.agents.training.train_config import load_train_config, train_preset
+    from ifr_sim.agents.training.train_config import (
+        DEFAULT_TRAIN_PRESET,
+        load_train_config,
+        train_preset,
+    )
 
     store = RunStore(args.runs)
     progress_bar = not args.no_progress
@@ -334,12 +342,12 @@ def _train(args: argparse.Namespace) -> int:
             summary, run_id = resume_recorded(run_dir, store, args.total_steps, progress_bar)
         else:
             config = (load_train_config(args.config) if args.config
-                      else train_preset(args.preset or "quick"))
+                      else train_preset(args.preset or DEFAULT_TRAIN_PRESET))
             flags = {"seed": args.seed, "total_steps": args.total_steps,
                      "tensorboard_log": str(args.tensorboard) if args.tensorboard else None}
             config = with_overrides(config, {k: v for k, v in flags.items() if v is not None})
             config = with_overrides(config, args.set)
-            preset = args.preset or (None if args.config else "quick")
+            preset = args.preset or (None if args.config else DEFAULT_TRAIN_PRESET)
             summary, run_id = train_recorded(config, run_dir, store, progress_bar, preset)
     except KeyboardInterrupt as stop:
         print(f"ifr-sim train: {interruption(stop, run_dir)}", file=sys.stderr)
@@ -357,7 +365,7 @@ def _train(args: argparse.Namespace) -> int:
               f"{summary['rollout_steps_per_second']:.0f} steps/s, updates "
               f"{summary['update_steps_per_second']:.0f} steps/s); "
               f"{summary['steps']:,} in all")
-    for name in ("reward", "ctr", "ndcg@10", "intent_precision@10"):
+    for name in headline_metrics(final):
         print(f"held-out {name:<22}{final[name]:.4f} ± {final[name + '_ci95']:.4f}")
     print(f"metrics: {run_dir / 'progress.csv'}; checkpoint: {summary['checkpoint']}")
     print(f"run {run_id} recorded in {store.path}")

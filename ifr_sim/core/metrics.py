@@ -1,4 +1,9 @@
-"""Summary statistics with confidence intervals over episodes."""
+"""Ranking metrics of slates, and summary statistics with confidence intervals over episodes.
+
+A cut-off `@k` is only meaningful where a slate has k positions: scoring a slate of 5 at
+@10 would divide by an ideal of 10 items and report the oracle at 0.75. `cutoffs` gives the
+cut-offs a slate size allows, and the `@k` metrics refuse a k beyond the slate.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,23 @@ def mean_ci95(values: Sequence[float] | np.ndarray) -> tuple[float, float]:
     return float(data.mean()), float(Z95 * data.std(ddof=1) / np.sqrt(data.size))
 
 
+def cutoffs(slate_size: int, fixed: Sequence[int]) -> tuple[int, ...]:
+    """The slate size and each `fixed` cut-off below it, ascending: where `@k` exists.
+
+    >>> cutoffs(10, (5, 10)), cutoffs(5, (5, 10)), cutoffs(3, (10,)), cutoffs(20, (5, 10))
+    ((5, 10), (5,), (3,), (5, 10, 20))
+    """
+    if slate_size < 1:
+        raise ValueError(f"slate_size={slate_size} is invalid: use at least 1")
+    return tuple(sorted({k for k in fixed if k < slate_size} | {slate_size}))
+
+
+def _check_cutoff(slates: np.ndarray, k: int) -> None:
+    if not 1 <= k <= slates.shape[1]:
+        raise ValueError(f"cut-off @{k} does not fit slates of {slates.shape[1]} items: "
+                         f"use 1..{slates.shape[1]} (see `cutoffs`)")
+
+
 def _discounts(k: int) -> np.ndarray:
     return 1.0 / np.log2(np.arange(k) + 2.0)
 
@@ -28,7 +50,11 @@ def ndcg_at_k(slates: np.ndarray, relevance: np.ndarray, k: int) -> np.ndarray:
 
     Example (gains 3, 2, 0 of candidates 0..2; slate [1, 0]):
         DCG = 2/log2(2) + 3/log2(3) = 3.893; ideal = 3 + 2/log2(3) = 4.262; NDCG = 0.913.
+
+    Raises:
+        ValueError: `k` exceeds the slate's length.
     """
+    _check_cutoff(slates, k)
     top = slates[:, :k]
     gains = np.take_along_axis(relevance, top, axis=1)
     dcg = (gains * _discounts(top.shape[1])).sum(axis=1)
@@ -47,6 +73,7 @@ def target_rank(slates: np.ndarray, relevance: np.ndarray) -> np.ndarray:
 
 def hit_rate_at_k(slates: np.ndarray, relevance: np.ndarray, k: int) -> np.ndarray:
     """Per row, 1 if the most relevant candidate is in the first k slate positions."""
+    _check_cutoff(slates, k)
     rank = target_rank(slates, relevance)
     return ((rank >= 0) & (rank < k)).astype(np.float64)
 
@@ -59,6 +86,7 @@ def reciprocal_rank(slates: np.ndarray, relevance: np.ndarray) -> np.ndarray:
 
 def precision_at_k(slates: np.ndarray, satisfies: np.ndarray, k: int) -> np.ndarray:
     """Per row, the share of the first k slate items that satisfy the intent's constraints."""
+    _check_cutoff(slates, k)
     return np.take_along_axis(satisfies, slates[:, :k], axis=1).mean(axis=1)
 
 
