@@ -67,6 +67,11 @@ class PPOConfig:
             self.batch_size,
             f"use at most n_envs * n_steps ({self.n_envs * self.n_steps})",
         )
+        rollout = self.n_envs * self.n_steps
+        check(rollout % self.batch_size == 0, "ppo.batch_size", self.batch_size,
+              f"use a divisor of n_envs * n_steps ({rollout}), e.g. "
+              f"{', '.join(map(str, _divisors_near(rollout, self.batch_size)))}; otherwise "
+              "every epoch ends on a smaller minibatch, which SB3 warns about")
         check(self.learning_rate > 0, "ppo.learning_rate", self.learning_rate, "use > 0")
         if self.final_learning_rate is not None:
             check(self.final_learning_rate > 0, "ppo.final_learning_rate",
@@ -103,10 +108,24 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         check(self.total_steps >= 1, "total_steps", self.total_steps, "use a whole number >= 1")
+        check(self.world.split == "train", "world.split", self.world.split,
+              "training always learns from the train split and evaluates on the held-out "
+              "one; leave world.split at 'train'")
+        check(not (self.ppo.credit == "position" and self.world.clicks.model == "mnl"),
+              "ppo.credit", self.ppo.credit,
+              "per-position credit is biased under world.clicks.model='mnl' (every item "
+              "competes for the one click, so later positions change earlier ones); set "
+              "ppo.credit='slate', or use a top-down click model (cascade, pbm, dcm)")
         check(self.eval_every >= 1, "eval_every", self.eval_every, "use a whole number >= 1")
         check(self.checkpoint_every >= 1, "checkpoint_every", self.checkpoint_every,
               "use a whole number >= 1")
         check(self.eval_episodes >= 1, "eval_episodes", self.eval_episodes, "use >= 1")
+
+
+def _divisors_near(number: int, target: int) -> list[int]:
+    """Up to three divisors of `number` closest to `target`, ascending."""
+    divisors = [d for d in range(1, number + 1) if number % d == 0]
+    return sorted(sorted(divisors, key=lambda d: (abs(d - target), d))[:3])
 
 
 TRAIN_PRESETS: dict[str, dict[str, Any]] = {

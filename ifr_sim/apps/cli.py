@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ifr_sim.core.config import ConfigError, field_help, to_dict, with_overrides
+from ifr_sim.core.config import ConfigError, to_dict, with_overrides
 from ifr_sim.core.run_store import DATABASE, KINDS, STATUSES, RunStore, UnknownRunError
 from ifr_sim.envs.config import (
     DEFAULT_PRESET,
@@ -175,7 +175,13 @@ def _parser() -> argparse.ArgumentParser:
     add_runs_option(dashboard)
     dashboard.set_defaults(run=_dashboard)
 
-    config = commands.add_parser("config", help="print the world config keys with their help")
+    config = commands.add_parser(
+        "config", help="list every world and training key with its value in a preset and its help")
+    config.add_argument("--world-preset", default=DEFAULT_PRESET, choices=sorted(PRESETS),
+                        help=f"show the world keys' values in this preset "
+                        f"(default: {DEFAULT_PRESET})")
+    config.add_argument("--train-preset", help="show the training keys' values in this "
+                        "training preset (default: the one `ifr-sim train` uses)")
     config.set_defaults(run=_print_config_help)
     return parser
 
@@ -520,8 +526,10 @@ def _dashboard(args: argparse.Namespace) -> int:
 
 
 def _print_config_help(args: argparse.Namespace) -> int:
-    for key, text in field_help(WorldConfig).items():
-        print(f"{key:<32} {text}")
+    from ifr_sim.agents.training.train_config import DEFAULT_TRAIN_PRESET
+    from ifr_sim.apps.config_keys import config_lines
+
+    print("\n".join(config_lines(args.world_preset, args.train_preset or DEFAULT_TRAIN_PRESET)))
     return 0
 
 

@@ -67,8 +67,9 @@ def _train_and_compare(
     run_dir: Path,
     store: RunStore | None,
 ) -> dict[str, Any]:
+    world = dataclasses.replace(config, split="train")  # evaluated on the held-out split
     training = with_overrides(
-        dataclasses.replace(train_preset(DEFAULT_TRAIN_PRESET), world=config, seed=seed),
+        dataclasses.replace(train_preset(DEFAULT_TRAIN_PRESET), world=world, seed=seed),
         {"total_steps": steps, "eval_every": steps, "eval_episodes": episodes},
     )
     print(f"\ntraining the scorer with PPO for {steps:,} steps ({DEFAULT_TRAIN_PRESET} preset) ...",

@@ -153,6 +153,18 @@ def field_help(cls: type) -> dict[str, str]:
     return result
 
 
+def leaf_values(config: Any) -> dict[str, Any]:
+    """Dotted key → value for every leaf field of a config dataclass instance."""
+    def walk(data: Mapping[str, Any], prefix: str) -> Iterable[tuple[str, Any]]:
+        for key, value in data.items():
+            if isinstance(value, Mapping):
+                yield from walk(value, f"{prefix}{key}.")
+            else:
+                yield f"{prefix}{key}", value
+
+    return dict(walk(to_dict(config), ""))
+
+
 def _split_override(text: str) -> tuple[str, Any]:
     key, sep, raw = text.partition("=")
     if not sep or not key:
