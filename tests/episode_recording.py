@@ -107,4 +107,5 @@ def record_rollouts() -> dict[str, np.ndarray]:
 
 
 if __name__ == "__main__":
-    np.savez_compressed(sys.argv[1], **record_rollouts())
+    with open(sys.argv[1], "wb") as out:
+        np.savez_compressed(out, allow_pickle=False, **record_rollouts())
