@@ -1,7 +1,7 @@
 """Train the `gpu` preset for a fixed number of steps and print the figures to record.
 
 Usage: python scripts/gpu_check.py [--steps 20000] [--run-dir runs/gpu-check]
-Prints the device, steps/s, peak GPU memory and held-out NDCG@10 before and after. Runs
+Prints the device, steps/s, peak GPU memory and held-out NDCG@K before and after. Runs
 on a CPU too (with a tiny --steps) so that the script itself is tested where no GPU is.
 """
 
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from ifr_sim.agents.evaluation.online import headline_metrics
 from ifr_sim.agents.training.train_config import train_preset
 from ifr_sim.agents.training.trainer import train
 from ifr_sim.core.config import with_overrides
@@ -43,7 +44,8 @@ def main() -> None:
           f"({summary['steps_per_second']:.1f} steps/s); {wall:.0f} s with evaluations")
     peak = f"{torch.cuda.max_memory_allocated() / 2**30:.2f} GiB" if cuda else "n/a (cpu)"
     print(f"peak GPU memory: {peak}")
-    print(f"held-out NDCG@10: {before['ndcg@10']:.4f} before -> {after['ndcg@10']:.4f} after")
+    ndcg = headline_metrics(after)[2]  # NDCG at the full slate, ndcg@K
+    print(f"held-out {ndcg}: {before[ndcg]:.4f} before -> {after[ndcg]:.4f} after")
     print(f"held-out CTR:     {before['ctr']:.4f} before -> {after['ctr']:.4f} after")
 
 

@@ -243,7 +243,7 @@ def test_train_and_evaluate_checkpoint_from_the_command_line(
     out = tmp_path / "eval.json"
     assert main(["evaluate", "--checkpoint", str(run / "checkpoint"), "--episodes", "8",
                  "--num-candidates", "20", "--slate-size", "4", "--json", str(out)]) == 0
-    assert json.loads(out.read_text())["agent"] == "ppo"
+    assert json.loads(out.read_text())["agent"] == f"checkpoint:{(run / 'checkpoint').resolve()}"
 
 
 @pytest.mark.slow
@@ -261,5 +261,5 @@ def test_gpu_check_script_runs_on_cpu(tiny_bert_dir: Path, tmp_path: Path) -> No
         capture_output=True, text=True, timeout=600, check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    for line in ("device:", "steps/s", "peak GPU memory:", "held-out NDCG@10:"):
+    for line in ("device:", "steps/s", "peak GPU memory:", "held-out ndcg@4:"):  # slates of 4
         assert line in result.stdout
