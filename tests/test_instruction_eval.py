@@ -40,14 +40,14 @@ def test_every_bad_line_is_reported_with_its_number(tmp_path: Path) -> None:
         {"instruction": "x", "relevant": ["99999"]},
         {"instruction": "x", "relevant": []},
         {"instruction": "x", "relevant": ["1"], "candidates": ["2", "3"]},
-        {"instruction": "x", "relevant": ["1"], "extra": 1},
+        {"instruction": "x", "extra": 1},
     ])
     with pytest.raises(InstructionFileError) as caught:
         read_instruction_file(path, load_catalog(CatalogConfig()))
     message = str(caught.value)
     assert "6 bad line(s)" in message
     for line, text in [(2, "not valid JSON"), (3, "non-empty string"), (4, "'99999'"),
-                       (5, "at least one"), (6, "at least 10"), (7, "unknown key")]:
+                       (5, "at least one"), (6, "at least 10"), (7, "give 'relevant'")]:
         assert f"line {line}: " in message and text in message
 
 

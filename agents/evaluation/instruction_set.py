@@ -1,10 +1,17 @@
 """Offline evaluation on a user-supplied instruction set (`evaluate --instructions F.jsonl`).
 
-Each line is `{"instruction": str, "relevant": [item ids], "candidates": [item ids]}`
-(`candidates` optional: default the whole catalog). The agent ranks the candidates for the
-instruction as a cold user on the first turn of a session would see them, and the slate's
-first 10 items (all of a shorter slate) are scored against the relevant set with binary
-gains; the metric names carry that cut-off (`ndcg@10`, or `ndcg@5` for slates of 5).
+Each line is `{"instruction": str, "relevant": [item ids], "constraints": {...},
+"candidates": [item ids]}`. A line gives `relevant`, `constraints` (resolved to items by
+`ConstraintResolver`, the simulator's own intent matching) or both; with both, the relevant
+set is their union, so hand-picked items the constraints cannot express (a brand, a
+runtime) add to what the constraints match. `candidates` is optional (default: the whole
+catalog); constraint matches outside the candidates do not count. Other keys (an `id`, a
+`source`) are ignored, and reported once per file. A UTF-8 byte order mark is accepted.
+
+The agent ranks the candidates for the instruction as a cold user on the first turn of a
+session would see them, and the slate's first 10 items (all of a shorter slate) are scored
+against the relevant set with binary gains; the metric names carry that cut-off (`ndcg@10`,
+or `ndcg@5` for slates of 5).
 """
 
 from __future__ import annotations
@@ -18,10 +25,13 @@ import numpy as np
 
 from ifr_sim.agents.base import Agent
 from ifr_sim.core.catalog import Catalog
+from ifr_sim.core.instructions.constraints import ConstraintResolver
 from ifr_sim.core.metrics import mean_ci95, ndcg_at_k, precision_at_k
 from ifr_sim.envs.intent_bank import utf8_prefix
 
 CUTOFF = 10
+READ_KEYS = ("instruction", "relevant", "constraints", "candidates")
+"""The keys a line's evaluation reads; any other key is ignored."""
 
 
 class InstructionFileError(ValueError):
@@ -38,18 +48,99 @@ class LabelledInstruction:
     candidates: np.ndarray
 
 
-def read_instruction_file(path: Path, catalog: Catalog) -> list[LabelledInstruction]:
+@dataclass(frozen=True)
+class InstructionSet:
+    """A parsed instruction file.
+
+    Attributes:
+        records: its lines, in file order.
+        ignored: each ignored key and how many lines held it, in order of first use.
+    """
+
+    records: list[LabelledInstruction]
+    ignored: dict[str, int]
+
+    def ignored_notice(self, path: Path) -> str | None:
+        """One line naming the ignored keys, or None when every key was read."""
+        if not self.ignored:
+            return None
+        counts = ", ".join(f"{key!r} ({n} line{'s' if n > 1 else ''})"
+                           for key, n in self.ignored.items())
+        return f"{path}: ignored key(s) {counts}; evaluation reads only {', '.join(READ_KEYS)}"
+
+
+class _LineReader:
+    """Parses lines against one catalog, resolving constraints with one resolver (built
+    on the first line that has constraints) and counting the keys it ignores."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.ignored: dict[str, int] = {}
+        self._resolver: ConstraintResolver | None = None
+
+    def parse(self, number: int, text: str) -> LabelledInstruction | None:
+        """The line's record, None for a blank line; raises ValueError on a bad one."""
+        if not text.strip():
+            return None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"not valid JSON ({error.msg})") from None
+        if not isinstance(data, dict):
+            raise ValueError("must be a JSON object with 'instruction' and 'relevant' or "
+                             "'constraints'")
+        instruction = data.get("instruction")
+        if not isinstance(instruction, str) or not instruction.strip():
+            raise ValueError("'instruction' must be a non-empty string")
+        if "relevant" not in data and "constraints" not in data:
+            raise ValueError("give 'relevant' (item ids), 'constraints' (what the relevant "
+                             "items meet), or both")
+        n = len(self.catalog)
+        candidates = _ids(data, "candidates", self.catalog) if "candidates" in data else (
+            np.arange(n))
+        if len(np.unique(candidates)) != len(candidates):
+            raise ValueError("'candidates' lists an item id twice")
+        if len(candidates) < CUTOFF:
+            raise ValueError(f"'candidates' must list at least {CUTOFF} items")
+        relevant = np.zeros(0, np.int64)
+        if "relevant" in data:
+            relevant = _ids(data, "relevant", self.catalog)
+            if not len(relevant):
+                raise ValueError("'relevant' must list at least one item id")
+            if not np.isin(relevant, candidates).all():
+                raise ValueError("every 'relevant' item must also be a candidate")
+        if "constraints" in data:
+            matched = self._constraint_matches(data["constraints"])
+            among = matched[np.isin(matched, candidates)]
+            if not len(among):
+                raise ValueError(f"'constraints' match {len(matched)} item(s), none of them "
+                                 "a candidate; widen 'candidates' or loosen the constraints")
+            relevant = np.union1d(relevant, among)
+        for key in data:
+            if key not in READ_KEYS:
+                self.ignored[key] = self.ignored.get(key, 0) + 1
+        return LabelledInstruction(number, instruction, relevant, candidates)
+
+    def _constraint_matches(self, constraints: Any) -> np.ndarray:
+        if self._resolver is None:
+            self._resolver = ConstraintResolver(self.catalog)
+        return self._resolver.relevant(constraints)
+
+
+def read_instruction_file(path: Path, catalog: Catalog) -> InstructionSet:
     """Parse and validate every line; all problems are reported together."""
     if not path.is_file():
         raise InstructionFileError(f"instruction file {path} does not exist")
+    reader = _LineReader(catalog)
     records, problems = [], []
     with path.open("rb") as lines:  # decoded line by line, so a bad byte has a line number
         numbered = list(enumerate(lines, start=1))
     for number, raw in numbered:
         try:
-            text = raw.decode("utf-8")
-            if text.strip():
-                records.append(_parse_line(number, text, catalog))
+            # "utf-8-sig" drops a byte order mark, which only the first line can carry.
+            record = reader.parse(number, raw.decode("utf-8-sig" if number == 1 else "utf-8"))
+            if record is not None:
+                records.append(record)
         except UnicodeDecodeError as error:
             problems.append(f"line {number}: not valid UTF-8 ({error}); save the file as UTF-8")
         except ValueError as error:
@@ -60,35 +151,7 @@ def read_instruction_file(path: Path, catalog: Catalog) -> list[LabelledInstruct
         raise InstructionFileError(f"{path} has {len(problems)} bad line(s):\n  {shown}{more}")
     if not records:
         raise InstructionFileError(f"{path} holds no instructions")
-    return records
-
-
-def _parse_line(number: int, text: str, catalog: Catalog) -> LabelledInstruction:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"not valid JSON ({error.msg})") from None
-    if not isinstance(data, dict):
-        raise ValueError("must be a JSON object with 'instruction' and 'relevant'")
-    unknown = set(data) - {"instruction", "relevant", "candidates"}
-    if unknown:
-        raise ValueError(f"unknown key(s) {sorted(unknown)}; allowed: instruction, relevant, "
-                         "candidates")
-    instruction = data.get("instruction")
-    if not isinstance(instruction, str) or not instruction.strip():
-        raise ValueError("'instruction' must be a non-empty string")
-    relevant = _ids(data, "relevant", catalog)
-    if not len(relevant):
-        raise ValueError("'relevant' must list at least one item id")
-    candidates = _ids(data, "candidates", catalog) if "candidates" in data else np.arange(
-        len(catalog))
-    if len(np.unique(candidates)) != len(candidates):
-        raise ValueError("'candidates' lists an item id twice")
-    if len(candidates) < CUTOFF:
-        raise ValueError(f"'candidates' must list at least {CUTOFF} items")
-    if not np.isin(relevant, candidates).all():
-        raise ValueError("every 'relevant' item must also be a candidate")
-    return LabelledInstruction(number, instruction, relevant, candidates)
+    return InstructionSet(records, reader.ignored)
 
 
 def _ids(data: dict[str, Any], key: str, catalog: Catalog) -> np.ndarray:

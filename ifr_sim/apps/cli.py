@@ -407,7 +407,11 @@ def _evaluate_instruction_file(args: argparse.Namespace, world: World) -> int:
     if args.agent == "oracle":
         raise ValueError("the oracle needs the simulator's ground truth, which an instruction "
                          "file does not have; pick another --agent")
-    records = read_instruction_file(args.instructions, world.catalog)
+    loaded = read_instruction_file(args.instructions, world.catalog)
+    notice = loaded.ignored_notice(args.instructions)
+    if notice:
+        print(f"ifr-sim evaluate: warning: {notice}", file=sys.stderr)
+    records = loaded.records
     agent = make_agent(args.agent, world)
     store = RunStore(args.runs)
     run_config = {"world": to_dict(world.config), "agent": args.agent,
