@@ -53,6 +53,8 @@ def test_loads_from_plain_data() -> None:
         ({"max_length": 4}, r"scorer\.max_length=4 is invalid: use 8\.\.8192"),
         ({"batch_size": 0}, r"scorer\.batch_size=0 is invalid: use 1 or more"),
         ({"device": "tpu"}, r"scorer\.device='tpu' is invalid: use 'auto', 'cpu' or 'cuda'"),
+        ({"precision": "fp16"}, r"scorer\.precision='fp16' is invalid: use one of"),
+        ({"cpu_threads": -1}, r"scorer\.cpu_threads=-1 is invalid: use 0 \(torch's default\)"),
     ],
 )
 def test_invalid_values_say_how_to_fix(overrides: dict[str, object], message: str) -> None:

@@ -23,12 +23,15 @@ ConfigFor = Callable[..., ScorerConfig]
 REQUESTS = ["a scary film", "ghosts", "something funny for the kids", "a war movie, no drama"]
 
 
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
 def test_item_embeddings_are_bit_identical_however_they_are_batched(
-    config_for: ConfigFor, tiny_bert_dir: Path, tiny_catalog: Catalog
+    config_for: ConfigFor, tiny_bert_dir: Path, tiny_catalog: Catalog, precision: str
 ) -> None:
     texts = list(tiny_catalog.texts)
-    fives = make_scorer(config_for(tiny_bert_dir, batch_size=5), tiny_catalog)
-    sixty_four = make_scorer(config_for(tiny_bert_dir, batch_size=64), tiny_catalog)
+    fives = make_scorer(config_for(tiny_bert_dir, batch_size=5, precision=precision), tiny_catalog)
+    sixty_four = make_scorer(
+        config_for(tiny_bert_dir, batch_size=64, precision=precision), tiny_catalog
+    )
     with torch.no_grad():
         catalog = fives.item_embeddings()
         one_by_one = torch.cat([fives.embed_texts([text]) for text in texts])

@@ -24,7 +24,7 @@ from __future__ import annotations
 import abc
 import math
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager, ExitStack, nullcontext
+from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -41,6 +41,7 @@ from ifr_sim.core.scorer.heads import FeatureHead, descriptive_columns, item_fea
 from ifr_sim.core.scorer.lexical import HashedNgramBag
 from ifr_sim.core.scorer.lora import add_lora
 from ifr_sim.core.scorer.pooling import masked_mean
+from ifr_sim.core.scorer.precision import autocast, uses_bf16
 from ifr_sim.core.scorer.reference import ReferenceFeatures
 
 LEXICAL_DIM = 32
@@ -64,9 +65,10 @@ class Scorer(nn.Module, abc.ABC):
         catalog: the items; `catalog.texts` is what the encoder reads.
         model: the loaded transformer (see `ifr_sim.core.scorer.loading.load_model`).
         tokenizer: its tokenizer, right-padding.
-        config: trainable mode, LoRA shape, history weight, features, lengths, device
-            (see `ScorerConfig`; its `backend` and `model_path` were used to load `model`).
-            On CUDA the encoder runs under bf16 autocast; heads stay float32.
+        config: trainable mode, LoRA shape, history weight, features, lengths, device,
+            precision (see `ScorerConfig`; its `backend` and `model_path` were used to
+            load `model`, in float32). In bf16 (`precision.py`) a frozen encoder is
+            converted to bf16 here; heads stay float32.
         embedding_file: where item embeddings of the weights as loaded are cached on
             disk (`embedding_store.embedding_file`), or None for no disk cache.
 
@@ -99,6 +101,9 @@ class Scorer(nn.Module, abc.ABC):
         self.batch_size = config.batch_size
         self.device = resolve_device(config.device)
         self.query_dim: int = model.config.hidden_size
+        self.bf16 = uses_bf16(config.precision, self.device, self.query_dim)
+        if self.bf16 and config.trainable == "head":
+            nn.Module.to(model, torch.bfloat16)  # nothing trains it: stored as it computes
         model.requires_grad_(config.trainable == "full")
         self.encoder: nn.Module = (
             add_lora(model, config.lora_rank, config.lora_alpha)
@@ -366,6 +371,4 @@ class Scorer(nn.Module, abc.ABC):
         return stack
 
     def _autocast(self) -> AbstractContextManager[Any]:
-        if self.device.type == "cuda":
-            return torch.autocast("cuda", dtype=torch.bfloat16)
-        return nullcontext()
+        return autocast(self.device, self.bf16)

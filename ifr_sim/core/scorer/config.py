@@ -15,6 +15,8 @@ from ifr_sim.core.scorer.loading import BACKENDS, Backend
 Trainable = Literal["head", "lora", "full"]
 TRAINABLE: tuple[Trainable, ...] = ("head", "lora", "full")
 DeviceChoice = Literal["auto", "cpu", "cuda"]
+Precision = Literal["auto", "bf16", "fp32"]
+PRECISIONS: tuple[Precision, ...] = ("auto", "bf16", "fp32")
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,22 @@ class ScorerConfig:
         default="auto",
         metadata={"help": "'auto' (CUDA when available, else CPU), 'cpu' or 'cuda'"},
     )
+    precision: Precision = field(
+        default="auto",
+        metadata={
+            "help": "encoder arithmetic: 'bf16' (frozen weights stored in bf16, trainable ones "
+            "under bf16 autocast; heads stay float32), 'fp32', or 'auto': bf16 on CUDA and on "
+            "CPUs with native bf16 (AVX512-BF16, AMX), for all but tiny models"
+        },
+    )
+    cpu_threads: int = field(
+        default=1,
+        metadata={
+            "help": "torch threads of the process when the scorer runs on CPU (0 = torch's "
+            "default, one per core); 1 is fastest for a scorer's small batches on a machine "
+            "whose cores are shared"
+        },
+    )
 
     def __post_init__(self) -> None:
         check(self.backend in BACKENDS, "scorer.backend", self.backend, f"use one of {BACKENDS}")
@@ -115,4 +133,16 @@ class ScorerConfig:
             "scorer.device",
             self.device,
             "use 'auto', 'cpu' or 'cuda'",
+        )
+        check(
+            self.precision in PRECISIONS,
+            "scorer.precision",
+            self.precision,
+            f"use one of {PRECISIONS}",
+        )
+        check(
+            self.cpu_threads >= 0,
+            "scorer.cpu_threads",
+            self.cpu_threads,
+            "use 0 (torch's default) or a number of threads",
         )

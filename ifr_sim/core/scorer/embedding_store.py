@@ -34,9 +34,10 @@ def cache_dir() -> Path | None:
 
 
 def embedding_file(
-    model_dir: Path, kind: str, texts: Sequence[str], max_length: int
+    model_dir: Path, kind: str, texts: Sequence[str], max_length: int, precision: str
 ) -> Path | None:
-    """The cache file for `texts` embedded by the model in `model_dir` (as shipped)."""
+    """The cache file for `texts` embedded by the model in `model_dir` (as shipped), in
+    `precision` ("bf16" or "fp32": their embeddings differ)."""
     root = cache_dir()
     if root is None:
         return None
@@ -45,7 +46,7 @@ def embedding_file(
         if path.is_file():
             stat = path.stat()
             digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
-    digest.update(f"{model_dir.resolve()}\n{kind}\n{max_length}\n{LAYOUT}\n".encode())
+    digest.update(f"{model_dir.resolve()}\n{kind}\n{max_length}\n{LAYOUT}\n{precision}\n".encode())
     for text in texts:
         digest.update(text.encode("utf-8") + b"\x00")
     return root / "item-embeddings" / f"{digest.hexdigest()[:32]}.safetensors"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import torch
-
 from ifr_sim.core.catalog.catalog import Catalog
 from ifr_sim.core.scorer.base import Scorer, resolve_device
 from ifr_sim.core.scorer.bi_encoder import BiEncoderScorer
@@ -12,6 +10,7 @@ from ifr_sim.core.scorer.config import ScorerConfig
 from ifr_sim.core.scorer.cross_encoder import CrossEncoderScorer
 from ifr_sim.core.scorer.embedding_store import embedding_file
 from ifr_sim.core.scorer.loading import Backend, load_model
+from ifr_sim.core.scorer.precision import set_cpu_threads, uses_bf16
 
 _SCORERS: dict[Backend, type[Scorer]] = {
     "bi-encoder": BiEncoderScorer,
@@ -23,24 +22,27 @@ _SCORERS: dict[Backend, type[Scorer]] = {
 def make_scorer(config: ScorerConfig, catalog: Catalog) -> Scorer:
     """Load `config.model_path` and build the configured backend over `catalog`.
 
-    A frozen encoder on a GPU is loaded in bf16 (nothing trains it, so nothing is lost);
-    trainable encoders keep float32 weights and run under bf16 autocast.
+    On CPU this also sets torch's thread count for the process (`config.cpu_threads`,
+    see `precision.py`).
 
     Raises:
         ModelLoadError: the model directory does not fit the backend.
     """
-    frozen_on_gpu = resolve_device(config.device).type == "cuda" and config.trainable == "head"
-    loaded = load_model(
-        config.model_path,
-        config.backend,
-        dtype=torch.bfloat16 if frozen_on_gpu else torch.float32,
-    )
+    device = resolve_device(config.device)
+    if device.type == "cpu":
+        set_cpu_threads(config.cpu_threads)
+    loaded = load_model(config.model_path, config.backend)
+    bf16 = uses_bf16(config.precision, device, loaded.model.config.hidden_size)
     return _SCORERS[config.backend](
         catalog,
         loaded.model,
         loaded.tokenizer,
         config,
         embedding_file=embedding_file(
-            loaded.directory, config.backend, catalog.texts, config.max_length
+            loaded.directory,
+            config.backend,
+            catalog.texts,
+            config.max_length,
+            "bf16" if bf16 else "fp32",
         ),
     )
