@@ -19,8 +19,9 @@ CatalogFactory = Callable[[CatalogConfig], Catalog]
 
 
 def movielens(config: CatalogConfig) -> Catalog:
-    """MovieLens-100k (its size is fixed: `size` and `seed` do not apply)."""
-    return load_movielens()
+    """MovieLens-100k (its size is fixed: `size` and `seed` do not apply), from all its
+    ratings or the earlier part of each rater's (`ratings`)."""
+    return load_movielens(ratings=config.ratings)
 
 
 def synthetic(config: CatalogConfig) -> Catalog:

@@ -48,6 +48,11 @@ class CatalogConfig:
     domain: Literal["movies", "shop", "generic"] = help_field(
         "generic", "vocabulary for a catalog file: movies, shop or generic"
     )
+    ratings: Literal["all", "before_holdout"] = help_field(
+        "all", "real ratings the world is built from: 'all', or 'before_holdout' (each "
+        "rater's last 20% by time held out: quality, popularity, tastes and warm histories "
+        "come from the earlier part only, as `ifr-sim bench fidelity` needs)"
+    )
 
     def __post_init__(self) -> None:
         check(10 <= self.size <= 1_000_000, "catalog.size", self.size, "use 10..1,000,000")

@@ -17,10 +17,22 @@ from ifr_sim.core.catalog import Ratings
 
 @dataclass(frozen=True)
 class Factorization:
-    """User and item taste factors; `user @ item.T` predicts the rating residual."""
+    """User and item taste factors; `user @ item.T` predicts the rating residual.
+
+    With the global mean and the shrunk user and item biases it was fitted after, a
+    biased matrix factorisation: `predict` is the plain reference rating predictor.
+    """
 
     user: np.ndarray
     item: np.ndarray
+    mean: float
+    user_bias: np.ndarray
+    item_bias: np.ndarray
+
+    def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """The ratings of pairs (`users`, `items`): mean, both biases and the factors."""
+        taste = np.einsum("pd,pd->p", self.user[users], self.item[items])
+        return self.mean + self.user_bias[users] + self.item_bias[items] + taste
 
 
 def fit_ratings(
@@ -56,7 +68,8 @@ def fit_ratings(
     for _ in range(iterations):
         user_f = _solve(by_user, items, residual, item_f, reg)
         item_f = _solve(by_item, users, residual, user_f, reg)
-    return Factorization(user=user_f.astype(np.float32), item=item_f.astype(np.float32))
+    return Factorization(user=user_f.astype(np.float32), item=item_f.astype(np.float32),
+                         mean=float(mean), user_bias=user_bias, item_bias=item_bias)
 
 
 def _shrunk_means(keys: np.ndarray, values: np.ndarray, size: int, reg: float) -> np.ndarray:

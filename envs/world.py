@@ -78,10 +78,21 @@ def build_world(config: WorldConfig) -> World:
 @functools.lru_cache(maxsize=4)
 def load_catalog(config: CatalogConfig) -> Catalog:
     """The catalog a `CatalogConfig` names: a registered one, or a file (cached: catalogs
-    are immutable, and a registered name keeps meaning one catalog)."""
+    are immutable, and a registered name keeps meaning one catalog).
+
+    Raises:
+        CatalogError: `catalog.ratings='before_holdout'` for a catalog without ratings.
+    """
     if config.source in CATALOGS:
-        return catalog_factory(config.source)(config)
-    return load_catalog_file(Path(config.source), domain=config.domain)
+        catalog = catalog_factory(config.source)(config)
+    else:
+        catalog = load_catalog_file(Path(config.source), domain=config.domain)
+    if config.ratings != "all" and catalog.ratings is None:
+        raise CatalogError(
+            f"catalog.ratings={config.ratings!r}: the catalog {catalog.name!r} has no real "
+            "ratings to hold out; use catalog.ratings='all' (its users are generated)"
+        )
+    return catalog
 
 
 @functools.lru_cache(maxsize=4)

@@ -50,12 +50,15 @@ class Ratings:
         item: item index per rating, into the catalog.
         rating: the rating value (MovieLens: 1..5).
         num_users: number of distinct users.
+        timestamp: when each rating was given (seconds since 1970), where the source
+            says; what a split by time (`holdout.time_split`) orders each rater's ratings by.
     """
 
     user: np.ndarray
     item: np.ndarray
     rating: np.ndarray
     num_users: int
+    timestamp: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

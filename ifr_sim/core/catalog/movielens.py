@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ifr_sim.core.catalog.catalog import Catalog, CatalogError, Ratings, percentile_rank
+from ifr_sim.core.catalog.holdout import RatingsPart, time_split
 
 ITEM_FILE = "ml-100k.item"
 INTER_FILE = "ml-100k.inter"
@@ -37,12 +38,17 @@ _TRAILING_ARTICLE = re.compile(
 )
 
 
-def load_movielens(data_dir: str | Path | None = None) -> Catalog:
+def load_movielens(
+    data_dir: str | Path | None = None, ratings: RatingsPart = "all"
+) -> Catalog:
     """Load MovieLens-100k with its ratings.
 
     Args:
         data_dir: a directory holding `ml-100k.item` and `ml-100k.inter` in the recbole
             atomic-file format; by default the copy inside the installed `recbole` wheel.
+        ratings: "before_holdout" keeps each rater's earlier ratings only (`time_split`),
+            and quality, popularity and the texts are computed from them: the catalog
+            then says nothing of the held-out ratings.
 
     Returns:
         A "movies" catalog whose `quality` is the shrunk average rating mapped to [0, 1],
@@ -61,13 +67,15 @@ def load_movielens(data_dir: str | Path | None = None) -> Catalog:
         )
     item_columns = ("item_id", "movie_title", "release_year", "class")
     movies = _read_atomic(directory / ITEM_FILE, item_columns)
-    inter = _read_atomic(directory / INTER_FILE, ("user_id", "item_id", "rating"))
+    inter = _read_atomic(directory / INTER_FILE, ("user_id", "item_id", "rating"),
+                         optional=("timestamp",))
 
     ids = movies["item_id"].to_numpy(dtype=str)
-    ratings = _ratings(inter, ids, directory / INTER_FILE)
-    counts = np.bincount(ratings.item, minlength=len(ids)).astype(np.float64)
-    sums = np.bincount(ratings.item, weights=ratings.rating, minlength=len(ids))
-    global_mean = float(ratings.rating.mean())
+    read = _ratings(inter, ids, directory / INTER_FILE)
+    kept = read if ratings == "all" else time_split(read).earlier
+    counts = np.bincount(kept.item, minlength=len(ids)).astype(np.float64)
+    sums = np.bincount(kept.item, weights=kept.rating, minlength=len(ids))
+    global_mean = float(kept.rating.mean())
     shrunk = (sums + PSEUDO_RATINGS * global_mean) / (counts + PSEUDO_RATINGS)
     with np.errstate(invalid="ignore", divide="ignore"):
         average = np.where(counts > 0, sums / counts, np.nan)
@@ -98,7 +106,7 @@ def load_movielens(data_dir: str | Path | None = None) -> Catalog:
         popularity=popularity,
         attributes={"year": year, "avg_rating": average, "num_ratings": counts},
         range_attribute="year",
-        ratings=ratings,
+        ratings=kept,
     )
 
 
@@ -114,8 +122,11 @@ def _recbole_data_dir() -> Path:
     return Path(spec.submodule_search_locations[0]) / "dataset_example" / "ml-100k"
 
 
-def _read_atomic(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
-    """Read a recbole atomic file (headers like `item_id:token`) as string columns."""
+def _read_atomic(
+    path: Path, columns: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """Read a recbole atomic file (headers like `item_id:token`) as string columns; the
+    `optional` ones are kept where the file has them."""
     frame = pd.read_csv(
         path,
         sep="\t",
@@ -130,7 +141,7 @@ def _read_atomic(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
         raise CatalogError(
             f"{path}: header (line 1) lacks column(s) {absent}; expected {list(columns)}"
         )
-    return frame[list(columns)]
+    return frame[[*columns, *(name for name in optional if name in frame.columns)]]
 
 
 def _ratings(inter: pd.DataFrame, ids: np.ndarray, path: Path) -> Ratings:
@@ -150,11 +161,21 @@ def _ratings(inter: pd.DataFrame, ids: np.ndarray, path: Path) -> Ratings:
             f"got {inter['rating'].iloc[row]!r}"
         )
     user, users = pd.factorize(inter["user_id"], sort=True)
+    timestamp = None
+    if "timestamp" in inter.columns:
+        timestamp = pd.to_numeric(inter["timestamp"], errors="coerce").to_numpy(np.float64)
+        if np.isnan(timestamp).any():
+            row = int(np.flatnonzero(np.isnan(timestamp))[0])
+            raise CatalogError(
+                f"{path}: row {row + 1} (line {row + 2}), column 'timestamp': expected a "
+                f"number, got {inter['timestamp'].iloc[row]!r}"
+            )
     return Ratings(
         user=user.astype(np.int64),
         item=item.astype(np.int64),
         rating=rating,
         num_users=len(users),
+        timestamp=timestamp,
     )
 
 
