@@ -289,10 +289,19 @@ class Scorer(nn.Module, abc.ABC):
         return self
 
     def run_encoder(self, inputs: Mapping[str, torch.Tensor], **kwargs: Any) -> Any:
-        """The encoder's `ModelOutput`, with gradient only if it trains and grad mode is on."""
-        wants_grad = torch.is_grad_enabled() and self.trainable != "head"
-        with torch.set_grad_enabled(wants_grad), self._autocast():
+        """The encoder's `ModelOutput`, run in `encoder_context`."""
+        with self.encoder_context():
             return self.encoder(**inputs, **kwargs)
+
+    def encoder_context(self) -> AbstractContextManager[Any]:
+        """How the encoder runs: with gradient only if it trains and grad mode is on, and
+        in the scorer's precision."""
+        stack = ExitStack()
+        stack.enter_context(torch.set_grad_enabled(
+            torch.is_grad_enabled() and self.trainable != "head"
+        ))
+        stack.enter_context(autocast(self.device, self.bf16))
+        return stack
 
     def tokenize(self, texts: Sequence[str], pairs: Sequence[str] | None = None) -> BatchEncoding:
         """Padded, truncated tensors on the scorer's device (a `BatchEncoding`)."""
@@ -370,5 +379,3 @@ class Scorer(nn.Module, abc.ABC):
         stack.enter_context(torch.no_grad())
         return stack
 
-    def _autocast(self) -> AbstractContextManager[Any]:
-        return autocast(self.device, self.bf16)

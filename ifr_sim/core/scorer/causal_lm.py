@@ -9,6 +9,10 @@ import torch
 from transformers import PreTrainedModel
 
 from ifr_sim.core.scorer.base import Scorer
+from ifr_sim.core.scorer.decoder_scoring import (
+    naive_mean_log_probs,
+    shared_prefix_mean_log_probs,
+)
 
 CUE = "Recommended item:"
 PROMPT = "User request: {instruction}\n" + CUE
@@ -19,9 +23,9 @@ class CausalLMScorer(Scorer):
 
     The prompt is `PROMPT` filled with the instruction; the item's text follows it after a
     space. Averaging over the item's tokens (length normalisation) keeps long titles from
-    losing to short ones. Each (prompt, item) pair is one right-padded row with an
-    attention mask, so causal attention never sees the padding and a pair's score does not
-    depend on its batch. Item tokens are found once per item by tokenizing
+    losing to short ones. Each prompt runs once and its keys and values serve all its
+    candidates (`decoder_scoring.py`), with attention masks so that no token sees padding
+    or another candidate. Item tokens are found once per item by tokenizing
     `CUE + " " + text` and dropping the tokens `CUE` alone produces, so tokenizers that
     merge a leading space into the first word (BPE, SentencePiece) see the item as they
     would in the prompt. When a pair is too long, the prompt keeps its last and the item
@@ -60,46 +64,27 @@ class CausalLMScorer(Scorer):
     ) -> torch.Tensor:
         """Logits (B, N) from the mean log-probability of each candidate's tokens."""
         candidates = candidates.to(self.device)
-        rows, width = candidates.shape
+        log_likelihood = self.mean_log_probs(instructions, candidates)
+        return self.scale * log_likelihood + self.head_scores(query, instructions, candidates)
+
+    def mean_log_probs(
+        self, instructions: Sequence[str], candidates: torch.Tensor, shared_prefix: bool = True
+    ) -> torch.Tensor:
+        """Mean log-probability (B, N) of each candidate's tokens after its prompt.
+
+        The shared-prefix path runs each prompt once for all its candidates; the naive
+        one (`shared_prefix=False`) runs every pair in full and is kept to check it
+        (`decoder_scoring.py`).
+        """
         keep = self.max_length - self.max_length // 2
         prompts = self.tokenizer([self.query_text(text) for text in instructions])["input_ids"]
         items = self.item_tokens()
-        pairs = [
-            (prompts[row][-keep:], items[item])
-            for row, row_items in enumerate(candidates.tolist())
-            for item in row_items
-        ]
-        log_likelihood = torch.cat(
-            [
-                self._mean_log_prob(pairs[start : start + self.batch_size])
-                for start in range(0, len(pairs), self.batch_size)
-            ]
-        ).view(rows, width)
-        return self.scale * log_likelihood + self.head_scores(query, instructions, candidates)
-
-    def _mean_log_prob(self, pairs: list[tuple[list[int], list[int]]]) -> torch.Tensor:
-        """Mean log-probability (P,) of each pair's second part given its first."""
-        width = max(len(prompt) + len(item) for prompt, item in pairs)
-        ids = torch.full((len(pairs), width), self.tokenizer.pad_token_id, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        is_item = torch.zeros_like(ids, dtype=torch.bool)
-        for row, (prompt, item) in enumerate(pairs):
-            end = len(prompt) + len(item)
-            ids[row, :end] = torch.tensor(prompt + item)
-            mask[row, :end] = 1
-            is_item[row, len(prompt) : end] = True
-        ids, mask, is_item = ids.to(self.device), mask.to(self.device), is_item.to(self.device)
-        inputs = {"input_ids": ids, "attention_mask": mask}
-        logits = self.run_encoder(inputs, use_cache=False).logits
-        # Position t predicts token t + 1: score the logits just before each item token.
-        predicted = is_item[:, 1:]
-        log_probs = torch.log_softmax(logits[:, :-1][predicted].float(), dim=-1)
-        token_log_probs = log_probs.gather(-1, ids[:, 1:][predicted].unsqueeze(-1)).squeeze(-1)
-        row_of_token = predicted.nonzero()[:, 0]
-        totals = torch.zeros(len(pairs), device=self.device).index_add(
-            0, row_of_token, token_log_probs
-        )
-        return totals / predicted.sum(-1)
+        continuations = [[items[item] for item in row] for row in candidates.tolist()]
+        mean_log_probs = shared_prefix_mean_log_probs if shared_prefix else naive_mean_log_probs
+        with self.encoder_context():
+            return mean_log_probs(
+                self.encoder, [ids[-keep:] for ids in prompts], continuations, self.batch_size
+            )
 
 
 def _common_prefix(first: list[int], second: list[int]) -> int:
