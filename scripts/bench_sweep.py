@@ -8,7 +8,8 @@ baseline trains them in this process, once with torch's default threads (one per
 and once with one thread, as a sweep's trials have; the sweep runs them with `ifr-sim
 sweep`'s code, `--max-concurrent` at a time, on a local Ray started for it. The catalog's
 embeddings are cached on disk first, so no side pays that. Prints the wall times and the
-ratios; each side records its runs in its own workspace under `--out`.
+ratios; the sweep records its runs in a workspace under `--out`, the baseline only
+trains (as a sweep's trials do, which report to the driver instead).
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from pathlib import Path
 
 import torch
 
-from ifr_sim.agents.experiments.sweep import record_trial, run_sweep
+from ifr_sim.agents.experiments.sweep import RayOptions, run_sweep
 from ifr_sim.agents.experiments.sweep_spec import Trial, parse_sweep
 from ifr_sim.agents.experiments.sweep_tune import usable_cores
-from ifr_sim.core.run_store import RunStore
+from ifr_sim.agents.training.trainer import train
 from ifr_sim.core.scorer import make_scorer
 from ifr_sim.envs.world import load_catalog
 
@@ -52,7 +53,7 @@ def main() -> None:
     torch.set_num_threads(default_threads)
 
     start = time.perf_counter()
-    _, outcomes = run_sweep(spec, args.out / "ray", max_concurrent=args.max_concurrent,
+    _, outcomes = run_sweep(spec, args.out / "ray", RayOptions(max_concurrent=args.max_concurrent),
                             echo=lambda line: None)
     swept = time.perf_counter() - start
     failed = [outcome for outcome in outcomes if outcome.status != "finished"]
@@ -72,10 +73,9 @@ def main() -> None:
 def _sequential(trials: list[Trial], out: Path, threads: int) -> float:
     """Seconds to train `trials` one after another in this process on `threads` threads."""
     torch.set_num_threads(threads)
-    store = RunStore(out)
     start = time.perf_counter()
     for trial in trials:
-        record_trial(trial.config, store, out / trial.key, "bench", "none")
+        train(trial.config, out / trial.key)
     return time.perf_counter() - start
 
 

@@ -8,25 +8,38 @@ in 107 bytes.
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from ifr_sim.agents.experiments.sweep import (
-    INTERRUPTED,
-    NEVER_RAN,
     RAY_DIR_MAX,
+    RayOptions,
     SweepError,
     check_ray_dir,
-    finished_trial_keys,
-    record_trial,
+    parse_resources,
     run_sweep,
-    settle_trial,
+    sweep_storage,
+)
+from ifr_sim.agents.experiments.sweep_record import (
+    INTERRUPTED,
+    NEVER_RAN,
+    RETRIES_KEY,
+    TrialCheckpoint,
+    TrialCompleted,
+    TrialFailed,
+    TrialRecorder,
+    TrialResult,
+    TrialStarted,
+    finished_trial_keys,
 )
 from ifr_sim.agents.experiments.sweep_results import (
     best_configuration,
@@ -61,7 +74,7 @@ ppo.n_steps = 8
 ppo.batch_size = 16
 ppo.n_epochs = 2
 world.num_candidates = 20
-world.slate_size = 4
+world.slate_size = 10
 world.catalog.source = "synthetic"
 world.catalog.size = 200
 """
@@ -141,6 +154,8 @@ def test_the_example_sweep_file_is_valid() -> None:
     ("[random]\nnum_samples = 2\nppo.kl_coef = {loguniform = [0, 1]}", "use low > 0"),
     ("seeds = []", "seeds=[] is invalid: use a non-empty list of distinct whole numbers"),
     ("metric = 'eval/ndcg@11'", "metric='eval/ndcg@11' is invalid: use one of ['eval/reward'"),
+    ("metric = 'eval/ndcg@10'\n[set]\nworld.slate_size = 4", "(with slates of 4)"),
+    ("metric = 'ndcg@10'", "use a held-out evaluation metric, e.g. 'eval/ndcg@10'"),
     ("total_steps = 100\nlearning_rate = 0.1", "unknown key 'learning_rate'; allowed top-level"),
     ("name = 'a/b'", "name='a/b' is invalid"),
     ("[early_stopping]\nscheduler = 'hyperband'", "use one of ['asha', 'median']"),
@@ -158,7 +173,110 @@ def test_a_bad_sweep_file_is_one_clear_line(
     assert err.count("\n") == 1
 
 
-def test_a_trial_key_survives_the_run_store(tmp_path: Path) -> None:
+# the driver's record of Tune's events
+
+
+def test_the_recorder_writes_each_trial_as_tune_reports_it(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    sweep_run = store.start_run("sweep", {}, None, "s")
+    done, stopped, crashed, dead, _never, cut = trials = parse_sweep(
+        {"total_steps": 256, "seeds": [0, 1, 2, 3, 4, 5]}).trials()
+    lines: list[str] = []
+    recorder = TrialRecorder(store, "s", sweep_run, trials, "eval/ndcg@10", lines.append)
+    evaluation = {"step": 0, "ndcg@10": 0.25, "ndcg@10_ci95": 0.01}
+    for trial in (done, stopped, crashed, dead, cut):
+        recorder.record(TrialStarted(trial.key))
+        recorder.record(TrialResult(trial.key, 0, {"eval/ndcg@10": 0.25}, [evaluation]))
+    recorder.record(TrialResult(done.key, 128, {"rollout/ep_rew_mean": 1.5}))
+    recorder.record(TrialCheckpoint(done.key, "/storage/trial/checkpoint_000001"))
+    recorder.record(TrialResult(done.key, 256, {"eval/ndcg@10": 0.5}))
+    recorder.record(TrialCompleted(done.key))
+    recorder.record(TrialCompleted(stopped.key))  # Tune ended it at step 0: stopped early
+    recorder.record(TrialFailed(crashed.key, "ModelLoadError: no model"))
+    recorder.record(TrialFailed(dead.key, "ActorDiedError: its node has died"))
+    recorder.record(TrialStarted("not-a-trial-of-this-run"))  # ignored
+
+    outcomes = {o.trial.seed: (o.status, o.error) for o in recorder.outcomes()}
+    assert outcomes == {
+        0: ("finished", None),
+        1: ("finished", None),
+        2: ("failed", "ModelLoadError: no model"),
+        3: ("failed", "ActorDiedError: its node has died"),
+        4: ("failed", NEVER_RAN),  # a failed run is recorded for it
+        5: ("failed", INTERRUPTED),  # still running when Tune returned
+    }
+    runs = {run.seed: run for run in store.runs(kind="train", parent_id=sweep_run)}
+    assert len(runs) == 6 and all(run.sweep_id == "s" for run in runs.values())
+    assert not store.runs(kind="train", status="running")
+    assert store.metrics(runs[0].id) == [(0, "eval/ndcg@10", 0.25), (256, "eval/ndcg@10", 0.5),
+                                         (128, "rollout/ep_rew_mean", 1.5)]
+    assert store.evaluations(runs[0].id) == [(0, {"ndcg@10": 0.25, "ndcg@10_ci95": 0.01})]
+    assert runs[0].checkpoint == "/storage/trial/checkpoint_000001"
+    assert lines[5:] == [
+        "finished base config seed=0: eval/ndcg@10 0.5000 at step 256",
+        "finished base config seed=1: eval/ndcg@10 0.2500 at step 0 (stopped early)",
+        "failed   base config seed=2: ModelLoadError: no model",
+        "failed   base config seed=3: ActorDiedError: its node has died",
+    ]
+
+
+def test_a_retried_trial_continues_its_run_from_the_checkpoint(tmp_path: Path) -> None:
+    """What the failed attempt logged after its checkpoint is replaced by the retry's."""
+    store = RunStore(tmp_path)
+    sweep_run = store.start_run("sweep", {}, None, "s")
+    (trial,) = trials = parse_sweep({"total_steps": 256}).trials()
+    lines: list[str] = []
+    recorder = TrialRecorder(store, "s", sweep_run, trials, "eval/ndcg@10", lines.append)
+    recorder.record(TrialStarted(trial.key))
+    for step, value in ((0, 0.1), (128, 0.2), (192, 0.3)):
+        recorder.record(TrialResult(trial.key, step, {"eval/ndcg@10": value},
+                                    [{"step": step, "ndcg@10": value}]))
+        if step == 128:
+            recorder.record(TrialCheckpoint(trial.key, "/storage/checkpoint_000001"))
+    recorder.record(TrialFailed(trial.key, "ActorDiedError: its node has died", retrying=True))
+    (run,) = store.runs(kind="train")
+    assert (run.status, run.error) == ("failed", "ActorDiedError: its node has died")
+
+    recorder.record(TrialStarted(trial.key, resumed_from=128))
+    assert store.run(run.id).status == "running"
+    recorder.record(TrialResult(trial.key, 192, {"eval/ndcg@10": 0.35}))
+    recorder.record(TrialResult(trial.key, 256, {"eval/ndcg@10": 0.4}))
+    recorder.record(TrialCompleted(trial.key))
+
+    (outcome,) = recorder.outcomes()
+    assert (outcome.run_id, outcome.status) == (run.id, "finished")
+    assert store.metrics(run.id) == [(0, "eval/ndcg@10", 0.1), (128, "eval/ndcg@10", 0.2),
+                                     (192, "eval/ndcg@10", 0.35), (256, "eval/ndcg@10", 0.4),
+                                     (128, RETRIES_KEY, 1.0)]
+    assert [step for step, _ in store.evaluations(run.id)] == [0, 128]
+    assert lines[1:3] == [
+        "failed   base config seed=0: ActorDiedError: its node has died; retrying",
+        "resumed  base config seed=0 from step 128",
+    ]
+
+
+def test_a_rerun_continues_the_unfinished_run_of_a_restored_trial(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    (trial,) = trials = parse_sweep({"total_steps": 256}).trials()
+    first = store.start_run("sweep", {}, None, "s")
+    earlier = TrialRecorder(store, "s", first, trials, "eval/ndcg@10", lambda line: None)
+    earlier.record(TrialStarted(trial.key))
+    earlier.record(TrialResult(trial.key, 128, {"eval/ndcg@10": 0.2}))
+    assert [o.error for o in earlier.outcomes()] == [INTERRUPTED]
+
+    second = store.start_run("sweep", {}, None, "s")
+    recorder = TrialRecorder(store, "s", second, trials, "eval/ndcg@10", lambda line: None)
+    recorder.record(TrialStarted(trial.key, resumed_from=128))
+    recorder.record(TrialResult(trial.key, 256, {"eval/ndcg@10": 0.4}))
+    recorder.record(TrialCompleted(trial.key))
+    (run,) = store.runs(kind="train")  # the same run, continued
+    assert run.status == "finished" and run.parent_id == first
+    assert [step for step, _, _ in store.metrics(run.id)] == [128, 256]
+
+
+def test_a_trial_key_survives_the_run_store_and_finished_ones_are_skipped(
+    tmp_path: Path,
+) -> None:
     """The store's JSON copy of a config gives back the key of the config it came from."""
     spec = parse_sweep({"seeds": [3], "set": {"world": {"users": {"patience": [2.0, 6.0]}}}})
     (trial,) = spec.trials()
@@ -169,51 +287,6 @@ def test_a_trial_key_survives_the_run_store(tmp_path: Path) -> None:
     store.finish_run(run_id)
     assert finished_trial_keys(store, "s") == {trial.key: run_id}
     assert finished_trial_keys(store, "other") == {}
-
-
-# settling trials after Tune
-
-
-def test_settle_records_what_no_worker_could(tmp_path: Path) -> None:
-    store = RunStore(tmp_path)
-    sweep_run = store.start_run("sweep", {}, None, "s")
-    stopped, crashed, done, dead, never, cut = parse_sweep(
-        {"seeds": [0, 1, 2, 3, 4, 5]}).trials()
-
-    def start(trial) -> str:
-        return store.start_run("train", to_dict(trial.config), trial.seed, "s", sweep_run)
-
-    for trial in (stopped, dead, cut):
-        start(trial)  # still `running`: the worker never finished it
-    store.finish_run(start(crashed), "failed", error="ModelLoadError: no model")
-    store.finish_run(start(done))
-    errors = {stopped.key: None, crashed.key: "ModelLoadError: no model", done.key: None,
-              dead.key: "RayActorError: the actor died"}
-
-    outcomes = {trial.seed: settle_trial(store, "s", sweep_run, trial, errors)
-                for trial in (stopped, crashed, done, dead, never, cut)}
-    assert {seed: (o.status, o.error) for seed, o in outcomes.items()} == {
-        0: ("finished", None),  # ended by Tune without an error: stopped early
-        1: ("failed", "ModelLoadError: no model"),  # recorded by its worker
-        2: ("finished", None),
-        3: ("failed", "RayActorError: the actor died"),
-        4: ("failed", NEVER_RAN),  # a failed run is recorded for it
-        5: ("failed", INTERRUPTED),
-    }
-    runs = store.runs(kind="train", parent_id=sweep_run)
-    assert len(runs) == 6 and all(run.sweep_id == "s" for run in runs)
-    assert not store.runs(kind="train", status="running")
-
-
-def test_a_crashing_trial_is_recorded_failed_with_its_error(tmp_path: Path) -> None:
-    text = tiny_base(tmp_path / "no-such-model")
-    config = load_sweep(write(tmp_path / "crash.toml", text)).trials()[0].config
-    store = RunStore(tmp_path)
-    with pytest.raises(Exception, match="no-such-model"):
-        record_trial(config, store, tmp_path / "run", "crash", "sweep-x")
-    (run,) = store.runs(sweep_id="crash")
-    assert (run.kind, run.status, run.parent_id) == ("train", "failed", "sweep-x")
-    assert "ModelLoadError" in run.error and "no-such-model" in run.error
 
 
 def test_a_ray_dir_too_long_for_unix_sockets_is_refused(tmp_path: Path) -> None:
@@ -228,20 +301,123 @@ def test_a_ray_dir_too_long_for_unix_sockets_is_refused(tmp_path: Path) -> None:
     assert not deep.exists()  # refused before anything was written
 
 
+@pytest.mark.parametrize(("text", "resources"), [
+    ("cpu=1", {"cpu": 1.0}),
+    ("slot=1", {"cpu": 1.0, "slot": 1.0}),  # one CPU unless told otherwise
+    ("cpu=0.5, gpu=1,node:big=0.01", {"cpu": 0.5, "gpu": 1.0, "node:big": 0.01}),
+])
+def test_trial_resources_are_names_and_amounts(text: str, resources: dict[str, float]) -> None:
+    assert parse_resources(text) == resources
+
+
+@pytest.mark.parametrize("text", ["cpu", "cpu=-1", "cpu=one", "=1", "cpu=1,cpu=2", "cpu=nan"])
+def test_bad_trial_resources_say_how_to_write_them(
+    text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SweepError, match="--trial-resources"):
+        parse_resources(text)
+    config = write(tmp_path / "s.toml", "total_steps = 8\n")
+    argv = ["sweep", "--config", str(config), "--runs", str(tmp_path), "--trial-resources", text]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.startswith("ifr-sim sweep: error: --trial-resources")
+    assert not (tmp_path / "runs.sqlite").exists()  # refused before anything was recorded
+
+
+def test_tune_storage_is_the_workspace_or_the_given_path_or_uri(tmp_path: Path) -> None:
+    assert sweep_storage(None, tmp_path, "s") == str(tmp_path / "sweeps" / "s")
+    assert sweep_storage("s3://bucket/ifr/", tmp_path, "s") == "s3://bucket/ifr/s"
+    assert sweep_storage("shared", tmp_path, "s") == str(Path("shared").resolve() / "s")
+
+
+def test_bad_counts_are_refused_before_anything_runs(tmp_path: Path) -> None:
+    spec = parse_sweep({"name": "s"})
+    with pytest.raises(SweepError, match="--max-failures=-1 is invalid: use 0 or more"):
+        run_sweep(spec, tmp_path, RayOptions(max_failures=-1))
+    with pytest.raises(SweepError, match="--max-concurrent=0 is invalid: use 1 or more"):
+        run_sweep(spec, tmp_path, RayOptions(max_concurrent=0))
+    assert not (tmp_path / "runs.sqlite").exists()
+
+
 # the Tune side (Ray imported, nothing started)
 
 
-def test_evaluations_are_reported_to_tune_and_rollouts_are_not(
-    monkeypatch: pytest.MonkeyPatch,
+@dataclass
+class FakeTune:
+    """Tune as a trial sees it: its trial folder, a checkpoint to resume, `tune.report`.
+
+    Each reported checkpoint is copied to `storage`, as Tune persists it.
+    """
+
+    trial_dir: Path
+    storage: Path
+    restore: Path | None = None
+    reports: list[dict[str, Any]] = field(default_factory=list)
+    saved: int = 0
+
+    def install(self, monkeypatch: pytest.MonkeyPatch, module: Any) -> None:
+        context = SimpleNamespace(get_trial_dir=lambda: str(self.trial_dir))
+        monkeypatch.setattr(module.tune, "get_context", lambda: context)
+        monkeypatch.setattr(module.tune, "get_checkpoint", lambda: None if self.restore is None
+                            else module.tune.Checkpoint.from_directory(str(self.restore)))
+        monkeypatch.setattr(module.tune, "report", self.report)
+
+    def report(self, metrics: dict[str, Any], *, checkpoint: Any = None) -> None:
+        entry = dict(metrics)
+        if checkpoint is not None:
+            copy = self.storage / f"checkpoint_{self.saved:06d}"
+            shutil.copytree(checkpoint.path, copy)
+            self.saved += 1
+            entry["checkpoint"] = copy
+        self.reports.append(entry)
+
+
+def test_a_trial_reports_each_boundary_once_and_a_retry_resumes_exactly(
+    tmp_path: Path, tiny_bert_dir: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    sweep_tune = pytest.importorskip("ifr_sim.agents.experiments.sweep_tune")
-    reports: list[dict[str, float]] = []
-    monkeypatch.setattr(sweep_tune.tune, "report", reports.append)
-    output = sweep_tune.TuneReportOutput()
-    output.write({"rollout/ep_rew_mean": 1.0, "train/approx_kl": 0.01}, {}, step=64)
-    output.write({"eval/ndcg@10": np.float64(0.25), "eval/ctr": 0.07, "eval/note": "text",
-                  "time/env_steps": 128}, {}, step=128)
-    assert reports == [{"eval/ndcg@10": 0.25, "eval/ctr": 0.07, "env_steps": 128}]
+    """Tune hears each step once, with the checkpoint and evaluations saved there; a trial
+    started again from a reported checkpoint reports only what comes after it, and the
+    same final values as the trial that was never stopped."""
+    sweep_trial = pytest.importorskip("ifr_sim.agents.experiments.sweep_trial")
+    text = "total_steps = 96\n" + tiny_base(tiny_bert_dir).replace("eval_every = 128",
+                                                                    "eval_every = 64")
+    (trial,) = load_sweep(write(tmp_path / "t.toml", text)).trials()
+    configs = {trial.key: to_dict(trial.config)}
+    tune_config = {"trial": {"key": trial.key}}
+    fake = FakeTune(tmp_path / "trial", tmp_path / "storage")
+    fake.install(monkeypatch, sweep_trial)
+
+    sweep_trial.run_trial(tune_config, configs)
+    reports = fake.reports
+    # rollouts of 4 users x 8 turns; evaluations at 0, 64 and the end (96)
+    assert [report["env_steps"] for report in reports] == [0, 32, 64, 96]
+    assert ["eval/ndcg@10" in report for report in reports] == [True, False, True, True]
+    assert all(any(key.startswith("train/") for key in report) for report in reports[1:])
+    assert [report.get("checkpoint") is not None for report in reports] == [True, False,
+                                                                            True, True]
+    for report in (reports[0], reports[2], reports[3]):
+        (evaluation,) = json.loads(report["evaluations"])
+        assert evaluation["step"] == report["env_steps"]
+        assert evaluation["ndcg@10"] == report["eval/ndcg@10"]
+        state = json.loads((report["checkpoint"] / "state.json").read_text())
+        assert state["step"] == report["env_steps"]
+    assert not (tmp_path / "trial" / "run" / "checkpoint").exists()  # the scratch copy
+
+    # started again from the checkpoint reported at step 64
+    fake.restore, fake.reports = reports[2]["checkpoint"], []
+    sweep_trial.run_trial(tune_config, configs)
+    (again,) = fake.reports
+    assert again["env_steps"] == 96 and [e["step"] for e in json.loads(again["evaluations"])] == [
+        96]
+    def values(report: dict[str, Any]) -> dict[str, Any]:  # clocks and paths differ
+        return {k: v for k, v in report.items() if k != "checkpoint" and not (
+            k.startswith("time/") and k != "time/env_steps")}
+
+    assert values(again) == values(reports[3])
+
+    # a trial finished in an earlier run of the sweep ends at once
+    fake.reports = []
+    sweep_trial.run_trial({"trial": {"key": "finished-earlier"}}, configs)
+    assert fake.reports == []
 
 
 def test_early_stopping_picks_the_tune_scheduler() -> None:
@@ -387,8 +563,8 @@ def test_a_tiny_ray_sweep_records_linked_runs_and_a_rerun_skips_them(
                        head + f'scorer.model_path = [{models}, "{missing}"]\n')
     argv = ["sweep", "--runs", str(short_workspace), "--max-concurrent", "2"]
 
-    # 2 configurations x 2 seeds, and a third whose model does not exist
-    assert main([*argv, "--config", str(with_crash)]) == 0
+    # 2 configurations x 2 seeds, and a third whose model does not exist (tried twice)
+    assert main([*argv, "--config", str(with_crash), "--max-failures", "1"]) == 0
     out = capsys.readouterr().out
     assert "sweep tiny: 6 trials (3 configurations x 2 seeds); 0 already finished, 6 to run" in out
     store = RunStore(short_workspace)
@@ -401,9 +577,17 @@ def test_a_tiny_ray_sweep_records_linked_runs_and_a_rerun_skips_them(
     assert {run.seed for run in finished} == {0, 1}
     for run in failed:
         assert run.error.startswith("ModelLoadError: ") and str(missing) in run.error
+        assert store.metrics(run.id) == [(0, "sweep/retries", 1.0)]  # failed, retried, failed
+    storage = short_workspace / "sweeps" / "tiny"
     for run in finished:
-        assert [step for step, _, _ in store.metrics(run.id, ["eval/ndcg@10"])][-1] >= 256
-        assert run.checkpoint is not None and Path(run.checkpoint).is_dir()
+        curve = store.metrics(run.id, ["eval/ndcg@10"])
+        assert [step for step, _, _ in curve] == [0, 128, 256]
+        assert [step for step, _ in store.evaluations(run.id)] == [0, 128, 256]
+        checkpoint = Path(run.checkpoint)  # the newest one, in Tune's storage
+        assert checkpoint.is_relative_to(storage) and checkpoint.name.startswith("checkpoint_")
+        assert json.loads((checkpoint / "state.json").read_text())["finished"]
+    retried = f"failed   scorer.model_path={missing} seed=0: ModelLoadError: "
+    assert out.count(retried) == 2 and f"{retried}" in out and "; retrying\n" in out
     assert f"failed: scorer.model_path={missing} seed=0" in out
     assert "best: scorer.model_path=" in out
     assert (short_workspace / "ray").is_dir()  # Ray's temporary files stay in the workspace

@@ -1,10 +1,18 @@
-"""The Ray Tune side of a sweep: start or join Ray, run the trials, report evaluations.
+"""The Ray Tune side of a sweep on the driver: join or start Ray, run or restore the trials.
 
-`run_trials` gives a `ray.tune.Tuner` the trials as one grid of trial ids (the driver has
-already resolved every config), one CPU and one torch thread each, an optional ASHA or
-median-stopping scheduler on the held-out metric, and Tune's state under the workspace.
-A trial reports each held-out evaluation (`eval/…`, with `env_steps` as the schedulers'
-clock) through `TuneReportCallback`; its run store records are `sweep.record_trial`'s.
+`run_trials` gives Ray Tune the trials to run as one grid of trial ids (the driver has
+already resolved every config), `run_trial` (`sweep_trial.py`) as the trainable with
+the resources asked for, an optional ASHA or median-stopping scheduler on the held-out
+metric, `FailureConfig(max_failures)` retries, and Tune's storage for checkpoints and
+its own state. If that storage holds the Tune experiment of an earlier run of the same
+sweep, the experiment is restored (`Tuner.restore`): unfinished and failed trials
+resume from their last checkpoint.
+
+`RecordingCallback` turns Tune's callbacks into `TrialEvent`s for the driver's
+`TrialRecorder`. It runs wherever Tune's controller runs: in this process, or, with Ray
+Client (`ray://` addresses), in an actor on the cluster's head node; then the events
+come back through a Ray queue and this process records them, so that here too only the
+process that started the sweep writes the run store.
 
 A local Ray keeps its temporary files in the given folder (not `/tmp/ray`), starts no
 dashboard unless asked, reports no usage statistics (unless `RAY_USAGE_STATS_ENABLED`
@@ -14,164 +22,254 @@ says otherwise), and authenticates with a token held only in this process's envi
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import numbers
 import os
 import secrets
+import threading
 from collections.abc import Callable, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import ray
+import ray.cloudpickle
+import ray.exceptions
 from ray import tune
 from ray.tune.schedulers import ASHAScheduler, MedianStoppingRule, TrialScheduler
-from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.logger import KVWriter
+from ray.util.queue import Empty, Queue
 
-from ifr_sim.agents.experiments.sweep import TrialJob, record_trial
+from ifr_sim.agents.experiments.sweep import RayOptions
+from ifr_sim.agents.experiments.sweep_record import (
+    TrialCheckpoint,
+    TrialCompleted,
+    TrialEvent,
+    TrialFailed,
+    TrialRecorder,
+    TrialResult,
+    TrialStarted,
+)
 from ifr_sim.agents.experiments.sweep_spec import SweepSpec, Trial
-from ifr_sim.agents.training.train_config import TrainConfig
-from ifr_sim.core.config import from_dict
-from ifr_sim.core.run_store import RunStore
+from ifr_sim.agents.experiments.sweep_trial import (
+    EVALUATIONS_KEY,
+    STEP_KEY,
+    TRIAL_KEY,
+    run_trial,
+)
+from ifr_sim.core.config import to_dict
 
-STEP_KEY = "env_steps"
-"""The reported result field with the trial's environment steps (the schedulers' clock)."""
-TRIAL_KEY = "trial"
-"""The Tune config entry naming a trial: its key, seed and searched values."""
 TOKEN_SETTINGS = ("RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_AUTH_MODE")
 """Environment variables with which the user already chose Ray's authentication."""
+TUNE_SETTINGS = {"TUNE_DISABLE_STRICT_METRIC_CHECKING": "1"}
+"""Where Tune's controller runs: trials report rollouts too, results without the metric."""
+CHECKPOINTS_KEPT = 2
+"""Tune keeps each trial's newest checkpoints in its storage, deleting older ones."""
+CLIENT_PREFIX = "ray://"
 
 
 def run_trials(
     spec: SweepSpec,
     trials: Sequence[Trial],
-    job: TrialJob,
-    address: str | None,
-    max_concurrent: int | None,
-    ray_dir: Path | None,
-    ray_dashboard: bool,
-    echo: Callable[[str], None],
-) -> dict[str, str | None]:
-    """Run `trials` with Tune; trial key → the error's last line, None if it ended cleanly.
+    options: RayOptions,
+    storage: str,
+    recorder: TrialRecorder,
+) -> None:
+    """Run `trials` with Tune, recording each through `recorder` as Tune reports it.
 
-    Trials that did not end (never started, or cut off by an interrupted sweep) are
-    missing from the result.
+    Args:
+        spec: the sweep (metric, mode, early stopping; its digest names the experiment).
+        trials: the trials not finished yet.
+        options: where and how to run.
+        storage: the sweep's folder or URI in Tune's storage.
+        recorder: the driver's run store recorder.
     """
-    started = _start_ray(address, ray_dir, ray_dashboard)
+    started = _start_ray(options)
     try:
-        labels = {trial.key: f"{trial.label} seed={trial.seed}" for trial in trials}
-        trainable = tune.with_resources(tune.with_parameters(_trial, job=job), {"cpu": 1})
-        grid = [{"key": t.key, "seed": t.seed, **t.params} for t in trials]
-        tuner = tune.Tuner(
-            trainable,
-            param_space={TRIAL_KEY: tune.grid_search(grid)},
-            tune_config=tune.TuneConfig(
-                metric=spec.metric,
-                mode=spec.mode,
-                scheduler=scheduler_for(spec, trials),
-                max_concurrent_trials=max_concurrent,
-                reuse_actors=True,  # a worker process imports torch and the trainer once
-                trial_name_creator=lambda t: labels[t.config[TRIAL_KEY]["key"]],
-                trial_dirname_creator=lambda t: f"trial-{t.config[TRIAL_KEY]['key']}",
-            ),
-            run_config=tune.RunConfig(
-                name="tune",
-                storage_path=job.run_root,
-                failure_config=tune.FailureConfig(max_failures=0, fail_fast=False),
-                callbacks=[ProgressLines(spec.metric, trials, echo)],
-                verbose=0,
-            ),
-        )
-        results = tuner.fit()
+        client = options.address is not None and options.address.startswith(CLIENT_PREFIX)
+        queue = Queue(actor_options={"num_cpus": 0}) if client else None
+        callback = RecordingCallback(recorder.record if queue is None else queue.put, storage)
+        tuner = _tuner(spec, trials, options, storage, recorder.echo)
+        _attach(tuner, callback)
+        if queue is None:
+            tuner.fit()
+        else:
+            _fit_relaying(tuner, queue, recorder.record)
     finally:
         if started:
             ray.shutdown()
-    errors: dict[str, str | None] = {}
-    for index in range(len(results)):
-        result = results[index]
-        if result.config is None:
+
+
+def experiment_name(spec: SweepSpec) -> str:
+    """The Tune experiment of a sweep file: a re-run of the same file restores it."""
+    text = json.dumps(spec.as_dict(), sort_keys=True, default=str)
+    return f"tune-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:12]}"
+
+
+def _tuner(
+    spec: SweepSpec,
+    trials: Sequence[Trial],
+    options: RayOptions,
+    storage: str,
+    echo: Callable[[str], None],
+) -> tune.Tuner:
+    """A new Tuner for `trials`, or the sweep's earlier one restored from `storage`."""
+    configs = {trial.key: to_dict(trial.config) for trial in trials}
+    trainable = tune.with_resources(tune.with_parameters(run_trial, configs=configs),
+                                    dict(options.trial_resources))
+    path = _join(storage, experiment_name(spec))
+    if tune.Tuner.can_restore(path):
+        echo(f"continuing the sweep's Tune experiment in {path}")
+        return tune.Tuner.restore(path, trainable, resume_unfinished=True,
+                                  resume_errored=True)
+    echo(f"checkpoints and Tune's state go to {path}")
+    labels = {trial.key: f"{trial.label} seed={trial.seed}" for trial in trials}
+    return tune.Tuner(
+        trainable,
+        param_space={TRIAL_KEY: tune.grid_search(
+            [{"key": t.key, "seed": t.seed, **t.params} for t in trials])},
+        tune_config=tune.TuneConfig(
+            metric=spec.metric,
+            mode=spec.mode,
+            scheduler=scheduler_for(spec, trials),
+            max_concurrent_trials=options.max_concurrent,
+            reuse_actors=True,  # a worker process imports torch and the trainer once
+            trial_name_creator=lambda t: labels.get(t.config[TRIAL_KEY]["key"], t.trial_id),
+            trial_dirname_creator=lambda t: f"trial-{t.config[TRIAL_KEY]['key']}",
+        ),
+        run_config=tune.RunConfig(
+            name=experiment_name(spec),
+            storage_path=storage,
+            failure_config=tune.FailureConfig(max_failures=options.max_failures,
+                                              fail_fast=False),
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=CHECKPOINTS_KEPT),
+            verbose=0,
+        ),
+    )
+
+
+def _attach(tuner: tune.Tuner, callback: tune.Callback) -> None:
+    """Give the Tuner our callback after it saved its state (`tuner.pkl`).
+
+    A Tuner pickles its run config into its experiment folder, and a restored one brings
+    back the callbacks pickled then; the recorder of this run is attached here instead,
+    so it is never written to the storage and is the one a restored sweep reports to.
+    """
+    local = getattr(tuner, "_local_tuner", None)  # set unless with Ray Client
+    if local is not None:
+        local.get_run_config().callbacks = [callback]
+        return
+    remote: Any = getattr(tuner, "_remote_tuner")  # noqa: B009 (a private attribute)
+    run_config: tune.RunConfig = ray.get(remote.get_run_config.remote())
+    run_config.callbacks = [callback]
+    ray.get(remote.set_run_config_and_remote_string_queue.remote(run_config, None))
+
+
+def _fit_relaying(tuner: tune.Tuner, queue: Queue, record: Callable[[TrialEvent], None]) -> None:
+    """Ray Client: Tune runs on the head node; record the events it queues, as they come."""
+    failure: list[BaseException] = []
+
+    def fit() -> None:
+        try:
+            tuner.fit()
+        except BaseException as error:  # re-raised in the recording thread below
+            failure.append(error)
+
+    thread = threading.Thread(target=fit, name="tune-fit", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        try:
+            record(queue.get(timeout=0.5))
+        except Empty:
             continue
-        key = result.config[TRIAL_KEY]["key"]
-        if result.error is not None:
-            errors[key] = _last_line(result.error)
-        elif (result.metrics or {}).get("done"):  # ended: completed or stopped early
-            errors[key] = None
-    return errors
+    while not queue.empty():
+        record(queue.get_nowait())
+    if failure:
+        raise failure[0]
 
 
-class TuneReportOutput(KVWriter):
-    """An SB3 logger output that reports each held-out evaluation to Ray Tune.
+class RecordingCallback(tune.Callback):
+    """Tells the driver's recorder what Tune says of each trial.
 
-    The trainer dumps every evaluation's `eval/…` values at its step; those, with the
-    step as `env_steps`, are one Tune result. Dumps without `eval/…` values (rollouts)
-    are not reported.
+    Args:
+        sink: where the events go: the recorder itself, or a queue it reads.
+        storage: the storage folder or URI checkpoints go to (`RunConfig.storage_path`).
     """
 
-    def write(
-        self, key_values: dict[str, Any], key_excluded: dict[str, tuple[str, ...]], step: int = 0
-    ) -> None:
-        evaluation = {key: float(value) for key, value in key_values.items()
-                      if key.startswith("eval/") and isinstance(value, numbers.Real)
-                      and not isinstance(value, bool)}
-        if evaluation:
-            tune.report({**evaluation, STEP_KEY: int(step)})
-
-    def close(self) -> None:
-        """Nothing to close."""
-
-
-class TuneReportCallback(BaseCallback):
-    """Adds `TuneReportOutput` to the model's logger when training starts."""
-
-    def _on_training_start(self) -> None:
-        self.logger.output_formats.append(TuneReportOutput())
-
-    def _on_step(self) -> bool:
-        return True
-
-
-class ProgressLines(tune.Callback):
-    """One line per trial start and end: its last metric value, an early stop, an error."""
-
-    def __init__(self, metric: str, trials: Sequence[Trial],
-                 echo: Callable[[str], None]) -> None:
-        self.metric = metric
-        self.trials = {trial.key: trial for trial in trials}
-        self.echo = echo
+    def __init__(self, sink: Callable[[TrialEvent], None], storage: str) -> None:
+        self.sink = sink
+        self.storage = storage
 
     def on_trial_start(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
-        self.echo(f"started  {self._label(trial)}")
+        restored = trial.latest_checkpoint_result  # what Tune restores the trial from
+        step = None if restored is None else restored.metrics.get(STEP_KEY)
+        self.sink(TrialStarted(_key(trial), None if step is None else int(step)))
+
+    def on_trial_result(
+        self, iteration: int, trials: list[Any], trial: Any, result: dict[str, Any], **info: Any
+    ) -> None:
+        if STEP_KEY not in result:
+            return
+        metrics = {key: float(value) for key, value in result.items()
+                   if "/" in key and isinstance(value, numbers.Real)
+                   and not isinstance(value, bool)}
+        evaluations = json.loads(result.get(EVALUATIONS_KEY) or "[]")
+        self.sink(TrialResult(_key(trial), int(result[STEP_KEY]), metrics, evaluations))
+
+    def on_checkpoint(
+        self, iteration: int, trials: list[Any], trial: Any, checkpoint: tune.Checkpoint,
+        **info: Any,
+    ) -> None:
+        location = checkpoint_location(checkpoint, trial.storage.storage_fs_path, self.storage)
+        self.sink(TrialCheckpoint(_key(trial), location))
+
+    def on_trial_recover(
+        self, iteration: int, trials: list[Any], trial: Any, **info: Any
+    ) -> None:
+        self.sink(TrialFailed(_key(trial), failure_reason(trial), retrying=True))
+
+    def on_trial_error(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
+        self.sink(TrialFailed(_key(trial), failure_reason(trial)))
 
     def on_trial_complete(
         self, iteration: int, trials: list[Any], trial: Any, **info: Any
     ) -> None:
-        result = trial.last_result or {}
-        value, steps = result.get(self.metric), result.get(STEP_KEY)
-        if value is None:
-            self.echo(f"finished {self._label(trial)}: no evaluation reported")
-            return
-        total = self.trials[trial.config[TRIAL_KEY]["key"]].config.total_steps
-        stopped = " (stopped early)" if steps is not None and steps < total else ""
-        self.echo(f"finished {self._label(trial)}: {self.metric} {value:.4f} "
-                  f"at step {steps}{stopped}")
-
-    def on_trial_error(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
-        self.echo(f"failed   {self._label(trial)}")
-
-    def _label(self, trial: Any) -> str:
-        ours = self.trials[trial.config[TRIAL_KEY]["key"]]
-        return f"{ours.label} seed={ours.seed}"
+        self.sink(TrialCompleted(_key(trial)))
 
 
-def _trial(tune_config: dict[str, Any], job: TrialJob) -> None:
-    """One trial inside a Ray worker: one torch thread, the trial's config, its run."""
-    import torch
+def checkpoint_location(checkpoint: tune.Checkpoint, root: str, storage: str) -> str:
+    """Where a persisted checkpoint is: a local path, or a URI inside the storage URI.
 
-    torch.set_num_threads(1)
-    key = tune_config[TRIAL_KEY]["key"]
-    config = from_dict(TrainConfig, job.configs[key])
-    record_trial(config, RunStore(Path(job.workspace)), Path(job.run_root) / key,
-                 job.sweep_id, job.parent_id, [TuneReportCallback()])
+    Tune's checkpoint paths drop the URI's scheme; `root` is the storage's path on its
+    filesystem, `storage` the same place as given (with the scheme).
+    """
+    if checkpoint.filesystem is None or checkpoint.filesystem.type_name == "local":
+        return str(checkpoint.path)
+    relative = PurePosixPath(checkpoint.path).relative_to(PurePosixPath(root))
+    return _join(storage, str(relative))
+
+
+def failure_reason(trial: Any) -> str:
+    """Why the trial's last attempt failed, in one line: the error the trial raised, or
+    that its worker died or could no longer be reached (a dead node, a killed process)."""
+    error: BaseException | None = None
+    if trial.pickled_error_file and Path(trial.pickled_error_file).is_file():
+        error = ray.cloudpickle.loads(Path(trial.pickled_error_file).read_bytes())
+    if isinstance(error, ray.exceptions.RayTaskError):
+        error = error.cause  # what the trial raised
+    if error is None:
+        lines = []
+        if trial.error_file and Path(trial.error_file).is_file():
+            lines = Path(trial.error_file).read_text(encoding="utf-8").strip().splitlines()
+        return lines[-1] if lines else "the trial failed without an error message"
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    detail = next((line for line in lines if "died because" in line), lines[0] if lines else "")
+    name = type(error).__name__
+    if isinstance(error, ray.exceptions.RayActorError):
+        node = (trial.last_result or {}).get("node_ip")
+        where = f" on node {node}" if node else ""
+        return f"{name}: the trial's Ray worker{where} died or could not be reached: {detail}"
+    return f"{name}: {detail}" if detail else name
 
 
 def scheduler_for(spec: SweepSpec, trials: Sequence[Trial]) -> TrialScheduler | None:
@@ -188,26 +286,27 @@ def scheduler_for(spec: SweepSpec, trials: Sequence[Trial]) -> TrialScheduler | 
     return MedianStoppingRule(time_attr=STEP_KEY, grace_period=grace)
 
 
-def _start_ray(address: str | None, ray_dir: Path | None, dashboard: bool) -> bool:
-    """Join the cluster at `address`, or start a local Ray in `ray_dir`; True if started here.
+def _start_ray(options: RayOptions) -> bool:
+    """Join the cluster at the address, or start a local Ray; True if started here.
 
     With Ray already initialised in this process (a caller's `ray.init`), that one is used.
     """
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.update(TUNE_SETTINGS)  # Tune's controller runs here, unless with Ray Client
     if ray.is_initialized():
         return False
     quiet: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False}
-    if address:
-        ray.init(address=address, **quiet)
+    if options.address:
+        ray.init(address=options.address, runtime_env={"env_vars": TUNE_SETTINGS}, **quiet)
         return True
-    if ray_dir is None:
+    if options.ray_dir is None:
         raise ValueError("a local Ray needs its temporary folder (ray_dir)")
-    ray_dir.mkdir(parents=True, exist_ok=True)
+    options.ray_dir.mkdir(parents=True, exist_ok=True)
     default_token = Path.home() / ".ray" / "auth_token"
     if not any(name in os.environ for name in TOKEN_SETTINGS) and not default_token.exists():
         os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)  # Ray's own token format
-    ray.init(num_cpus=usable_cores(), include_dashboard=dashboard, _temp_dir=str(ray_dir),
-             **quiet)
+    ray.init(num_cpus=usable_cores(), include_dashboard=options.ray_dashboard,
+             _temp_dir=str(options.ray_dir), **quiet)
     return True
 
 
@@ -218,9 +317,10 @@ def usable_cores() -> int:
     return os.cpu_count() or 1
 
 
-def _last_line(error: BaseException | None) -> str | None:
-    """The last line of an error's text (Tune wraps a trial's error in its traceback)."""
-    if error is None:
-        return None
-    lines = str(error).strip().splitlines()
-    return lines[-1] if lines else type(error).__name__
+def _key(trial: Any) -> str:
+    return str(trial.config[TRIAL_KEY]["key"])
+
+
+def _join(storage: str, name: str) -> str:
+    """`name` inside a storage folder or URI."""
+    return f"{storage.rstrip('/')}/{name}"

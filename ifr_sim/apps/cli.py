@@ -107,11 +107,21 @@ def _parser() -> argparse.ArgumentParser:
         "sweep", help="run a grid or random search of training configs with Ray Tune")
     sweep.add_argument("--config", type=Path, required=True, metavar="SWEEP.toml",
                        help="the sweep file: base config, seeds, [grid] or [random], metric")
-    sweep.add_argument("--address", metavar="ray://HOST:PORT",
-                       help="run on this existing Ray cluster (default: a local Ray with "
-                       "this machine's cores)")
+    sweep.add_argument("--address", metavar="ADDRESS",
+                       help="run on this existing Ray cluster: auto or HOST:PORT of its head "
+                       "(from one of its nodes), or ray://HOST:10001 (Ray Client, from any "
+                       "machine); default: a local Ray with this machine's cores")
+    sweep.add_argument("--storage", metavar="URI",
+                       help="where Tune keeps checkpoints and its state: a path or URI "
+                       "(s3://..., gs://...) that every node can reach (default: RUNS/sweeps)")
     sweep.add_argument("--max-concurrent", type=int, metavar="N",
-                       help="at most N trials at once (default: one per free CPU)")
+                       help="at most N trials at once (default: as many as resources allow)")
+    sweep.add_argument("--max-failures", type=int, metavar="N",
+                       help="start a failed trial again from its last checkpoint up to N "
+                       "times (default: 0)")
+    sweep.add_argument("--trial-resources", metavar="NAME=N,...",
+                       help="what each trial asks of Ray, e.g. cpu=1,gpu=1 or a custom "
+                       "resource of some nodes (default: cpu=1)")
     sweep.add_argument("--ray-dir", type=Path, metavar="DIR",
                        help="Ray's temporary folder for a local Ray (default: RUNS/ray)")
     sweep.add_argument("--ray-dashboard", action="store_true",
@@ -379,13 +389,18 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from ifr_sim.agents.experiments.sweep import run_sweep
+    from ifr_sim.agents.experiments.sweep import RayOptions, parse_resources, run_sweep
     from ifr_sim.agents.experiments.sweep_results import summary_lines
     from ifr_sim.agents.experiments.sweep_spec import load_sweep
 
     spec = load_sweep(args.config)
-    sweep_run, outcomes = run_sweep(spec, args.runs, args.address, args.max_concurrent,
-                                    args.ray_dir, args.ray_dashboard)
+    given = {"address": args.address, "storage": args.storage,
+             "max_concurrent": args.max_concurrent, "max_failures": args.max_failures,
+             "ray_dir": args.ray_dir, "ray_dashboard": args.ray_dashboard or None}
+    if args.trial_resources is not None:
+        given["trial_resources"] = parse_resources(args.trial_resources)
+    options = RayOptions(**{key: value for key, value in given.items() if value is not None})
+    sweep_run, outcomes = run_sweep(spec, args.runs, options)
     store = RunStore(args.runs)
     lines = summary_lines(store, spec.name)
     print("\n".join(lines))
