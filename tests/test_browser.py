@@ -24,7 +24,7 @@ from ifr_sim.agents.recommender import Recommender
 from ifr_sim.apps.cli import dashboard_argv
 from ifr_sim.core.run_store import RunStore
 from ifr_sim.core.scorer.embedding_store import CACHE_ENV
-from ifr_sim.dashboards.data import RUNS_ENV, SECTIONS
+from ifr_sim.dashboards.data import RUNS_ENV, sections
 from ifr_sim.envs.world import build_world
 
 if TYPE_CHECKING:  # a plugin module must not be imported (pytest could not rewrite it)
@@ -113,20 +113,22 @@ def test_dashboard_renders_charts_and_ranks_in_the_playground(
             page = browser.new_page(viewport={"width": 1400, "height": 3200})
             page.set_default_timeout(PAGE_TIMEOUT_MS)
             expect.set_options(timeout=PAGE_TIMEOUT_MS)  # the first run imports torch
-            _check_curves(page, dashboard_url)
+            _check_curves(page, dashboard_url, dashboard_workspace)
             _check_playground(page, dashboard_url, dashboard_workspace)
         finally:
             browser.close()
 
 
-def _check_curves(page: Page, url: str) -> None:
+def _check_curves(page: Page, url: str, workspace: DashboardWorkspace) -> None:
     """The reward and ranking charts are drawn (Vega renders each into a canvas)."""
+    newest = RunStore(workspace.path).run(workspace.training[-1])  # the page's default
+    layout = sections([newest])  # its ranking cut-offs follow the run's slate size
     page.goto(url)
     for section in ("Reward", "Ranking"):
         expect(page.get_by_role("heading", name=section)).to_be_visible()
     charts = page.locator('[data-testid="stVegaLiteChart"]')
-    expect(charts).to_have_count(sum(len(keys) for keys in SECTIONS.values()))
-    for number in range(len(SECTIONS["Reward"]) + len(SECTIONS["Ranking"])):
+    expect(charts).to_have_count(sum(len(keys) for keys in layout.values()))
+    for number in range(len(layout["Reward"]) + len(layout["Ranking"])):
         drawn = charts.nth(number).locator("canvas, svg").first
         drawn.scroll_into_view_if_needed()
         expect(drawn).to_be_visible()

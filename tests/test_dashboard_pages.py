@@ -16,6 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ifr_sim.agents import playground
+from ifr_sim.agents.evaluation.online import ranking_metric_names
 from ifr_sim.agents.recommender import Recommender
 from ifr_sim.core.run_store import RunStore
 from ifr_sim.dashboards import data, references
@@ -29,7 +30,9 @@ pytestmark = pytest.mark.slow
 
 APP = Path(data.__file__).with_name("app.py")
 TIMEOUT_S = 60.0
-CHARTS = sum(len(keys) for keys in data.SECTIONS.values())
+SLATE_SIZE = 4  # the workspace's world (dashboard_fixtures.WORLD): ranking metrics at @4
+CHARTS = len(data.REWARD_KEYS) + len(ranking_metric_names(SLATE_SIZE)) + len(data.DIAGNOSTIC_KEYS)
+NDCG = f"eval/ndcg@{SLATE_SIZE}"
 
 
 @pytest.fixture
@@ -69,14 +72,14 @@ def test_seeds_are_one_band_with_the_reference_lines(
 
     store = RunStore(dashboard_workspace.path)
     runs = [store.run(run_id) for run_id in dashboard_workspace.training]
-    frame = data.section_frame(store, runs, data.RANKING_KEYS)
-    ndcg = frame[frame["key"] == "eval/ndcg@10"]
+    frame = data.section_frame(store, runs, data.sections(runs)["Ranking"])
+    ndcg = frame[frame["key"] == NDCG]
     measured = ndcg[ndcg["line"] == "run"]
     assert set(measured["run"]) == {f"{runs[0].id} (seeds 0, 1)"}
     assert (measured["seeds"] == 2).all()
     per_seed = pd.DataFrame(
         [(step, value) for run in runs for step, _, value in store.metrics(run.id,
-                                                                           ["eval/ndcg@10"])],
+                                                                           [NDCG])],
         columns=["step", "value"]).groupby("step")["value"]
     np.testing.assert_allclose(measured["value"], per_seed.mean())
     np.testing.assert_allclose(measured["low"], per_seed.min())
@@ -85,7 +88,7 @@ def test_seeds_are_one_band_with_the_reference_lines(
     # the levels are those of the evaluate runs recorded on the same world
     def level(agent: str) -> float:
         ((_, _, value),) = store.metrics(dashboard_workspace.evaluations[agent],
-                                         ["eval/ndcg@10"])
+                                         [NDCG])
         return value
 
     lines = ndcg.groupby("line")
