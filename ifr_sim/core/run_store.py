@@ -33,7 +33,7 @@ from typing import Any
 from ifr_sim.core.plain_json import plain
 
 DATABASE = "runs.sqlite"
-KINDS = ("simulate", "train", "evaluate", "sweep")
+KINDS = ("simulate", "train", "evaluate", "sweep", "fidelity")
 STATUSES = ("running", "finished", "failed")
 BUSY_TIMEOUT_S = 30.0
 """How long a call waits for another process's write lock before it gives up."""
