@@ -89,10 +89,8 @@ def load_movielens(
     quality = np.clip((shrunk - 1.0) / 4.0, 0.0, 1.0).astype(np.float32)
     popularity = percentile_rank(counts)
     texts = tuple(
-        _describe(title, y, ", ".join(names[row]), avg, int(n), q, pop)
-        for title, y, row, avg, n, q, pop in zip(
-            titles, year, categories, average, counts, quality, popularity, strict=True
-        )
+        _describe(title, y, ", ".join(names[row]), avg, int(n))
+        for title, y, row, avg, n in zip(titles, year, categories, average, counts, strict=True)
     )
     return Catalog(
         name="movielens-100k",
@@ -192,51 +190,21 @@ def _titles(raw: pd.Series, ids: np.ndarray) -> tuple[str, ...]:
     return tuple(np.where(unknown, np.char.add("Untitled movie ", ids), titles).tolist())
 
 
-def _describe(
-    title: str,
-    year: float,
-    genres: str,
-    average: float,
-    count: int,
-    quality: float,
-    popularity: float,
-) -> str:
-    """The text the scorer reads about one movie.
+def _describe(title: str, year: float, genres: str, average: float, count: int) -> str:
+    """The text the scorer reads about one movie: its facts as a film site lists them,
+    "Toy Story (1995). Genres: animation, children's, comedy. 3.9 stars, 452 ratings."
 
-    Besides the facts it says them in the words people use when they ask ("a 90s movie",
-    "highly rated", "a hidden gem"), as real catalogs' descriptions and tags do; a
-    language model cannot be expected to turn "3.9/5 from 452 ratings" into "acclaimed".
+    No words of the instruction language ("from the 90s", "highly rated"): connecting
+    "from the nineties" to "1994" is for the scorer to learn, not for the catalog to
+    pre-chew. Measured on the hand-written MovieLens set, these texts rank better
+    zero-shot than the earlier ones that did (docs/benchmarks.md).
     """
     parts = [f"{title} ({year:.0f})." if year == year else f"{title}."]
     if genres:
         parts.append(f"Genres: {genres}.")
-    if year == year:
-        decade = int(year) // 10 * 10
-        parts.append(
-            f"A {decade}s movie, from the {decade % 100:02d}s."
-            if year >= 1960
-            else "A classic old film."
-        )
     if count:
         noun = "rating" if count == 1 else "ratings"
-        parts.append(f"Average rating {average:.1f}/5 from {count:,} {noun}.")
+        parts.append(f"{average:.1f} stars, {count:,} {noun}.")
     else:
         parts.append("Not rated yet.")
-    parts.append(_reception(quality, popularity))
     return " ".join(parts)
-
-
-def _reception(quality: float, popularity: float) -> str:
-    """How a movie was received, in the words instructions use."""
-    if quality >= 0.64:
-        acclaim = "Highly rated and critically acclaimed"
-    elif quality >= 0.55:
-        acclaim = "Decent reviews"
-    else:
-        acclaim = "Mixed reviews"
-    if popularity >= 0.75:
-        return f"{acclaim}; a popular, widely known classic."
-    if popularity <= 0.35:
-        gem = "an underrated hidden gem" if quality >= 0.55 else "little known"
-        return f"{acclaim}; {gem}."
-    return f"{acclaim}."
