@@ -53,7 +53,7 @@ def sweep(config: WorldConfig, bench: FidelityConfig, sample: ProbeSample | None
                     if metric in metrics:
                         row[f"{protocol}_{metric}"] = metrics[metric]
                         row[f"{protocol}_{metric}_ci95"] = metrics[f"{metric}_ci95"]
-        clicks = play(setting, "random", bench.sweep_sessions, bench.seed)
+        clicks = play(setting, "random", bench.sessions, bench.seed)
         behaviour = behaviour_figures(clicks, build_world(setting).catalog, real_items,
                                       np.random.default_rng([bench.seed, 4]))
         for name in SWEPT_BEHAVIOUR:
