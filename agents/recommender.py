@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from ifr_sim.agents.policy.slate_distribution import check_finite_scores
 from ifr_sim.core.catalog.catalog import Catalog, Item
 from ifr_sim.core.scorer import Scorer, ScorerConfig, make_scorer
 
@@ -45,11 +46,19 @@ class Recommender:
         return cls(make_scorer(config or ScorerConfig(), catalog))
 
     @classmethod
-    def from_checkpoint(cls, directory: str | Path) -> Recommender:
-        """The scorer of a policy trained with `ifr-sim train` (its checkpoint directory)."""
+    def from_checkpoint(
+        cls, path: str | Path, catalog: str | Path | None = None
+    ) -> Recommender:
+        """The scorer of a policy trained with `ifr-sim train`.
+
+        Args:
+            path: its checkpoint directory, or the run directory (its newest checkpoint).
+            catalog: the catalog file's new path if it has moved since training (its
+                content must be what the policy was trained on).
+        """
         from ifr_sim.agents.training.checkpoint import load_checkpoint
 
-        policy, _ = load_checkpoint(Path(directory))
+        policy, _ = load_checkpoint(Path(path), catalog)
         return cls(policy.scorer)
 
     def recommend(
@@ -66,6 +75,10 @@ class Recommender:
             k: how many items to return (fewer if there are fewer candidates).
             candidates: external ids of the items to rank; None ranks the whole catalog.
             history: external ids of items the user clicked before, oldest first.
+
+        Raises:
+            ValueError: the scorer gave NaN or infinite scores (damaged or diverged
+                weights), which would rank the items arbitrarily.
         """
         if k < 1:
             raise ValueError(f"k={k}: ask for at least one recommendation")
@@ -75,6 +88,7 @@ class Recommender:
         clicked = torch.as_tensor(self.catalog.index_of(history))[None] if history else None
         with torch.no_grad():
             scores = self.scorer([instruction], pool[None], clicked)[0].cpu()
+        check_finite_scores(scores)
         top = torch.topk(scores, min(k, len(pool)))
         return [
             Recommendation(item=self.catalog.item(int(pool[index])), score=score, rank=rank)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ifr_sim.agents.base import Agent
 from ifr_sim.agents.baselines.bandit import LinUCBAgent
@@ -10,28 +11,49 @@ from ifr_sim.agents.baselines.bm25 import BM25Agent
 from ifr_sim.agents.baselines.simple import OracleAgent, PopularityAgent, RandomAgent
 from ifr_sim.envs.world import World
 
+if TYPE_CHECKING:
+    from ifr_sim.core.scorer import ScorerConfig
 
-def _zero_shot(world: World) -> Agent:
-    """The default LLM scorer without fine-tuning (imported lazily: transformers is slow)."""
+
+def _zero_shot(world: World, scorer: ScorerConfig | None) -> Agent:
+    """The LLM scorer without fine-tuning (imported lazily: transformers is slow)."""
     from ifr_sim.agents.policy.scorer_agent import ScorerAgent
     from ifr_sim.core.scorer import ScorerConfig, make_scorer
 
-    return ScorerAgent(make_scorer(ScorerConfig(), world.catalog), world.config.slate_size)
+    return ScorerAgent(make_scorer(scorer or ScorerConfig(), world.catalog),
+                       world.config.slate_size)
 
 
-AGENTS: dict[str, Callable[[World], Agent]] = {
-    "random": lambda world: RandomAgent(world.config.slate_size),
-    "popularity": lambda world: PopularityAgent(world.catalog, world.config.slate_size),
-    "bm25": lambda world: BM25Agent(world.catalog, world.config.slate_size),
-    "linucb": lambda world: LinUCBAgent(world.catalog, world.config.slate_size),
+AGENTS: dict[str, Callable[[World, ScorerConfig | None], Agent]] = {
+    "random": lambda world, _: RandomAgent(world.config.slate_size),
+    "popularity": lambda world, _: PopularityAgent(world.catalog, world.config.slate_size),
+    "bm25": lambda world, _: BM25Agent(world.catalog, world.config.slate_size),
+    "linucb": lambda world, _: LinUCBAgent(world.catalog, world.config.slate_size),
     "zero-shot": _zero_shot,
-    "oracle": lambda world: OracleAgent(),
+    "oracle": lambda world, _: OracleAgent(),
 }
 """Every agent `simulate`, `evaluate` and `demo` accept, in the order tables list them."""
 
+SCORING_AGENTS = ("zero-shot",)
+"""The agents that rank with a language-model scorer, so take a `ScorerConfig`."""
 
-def make_agent(name: str, world: World) -> Agent:
-    """The agent called `name`, set up for `world`."""
+
+def make_agent(name: str, world: World, scorer: ScorerConfig | None = None) -> Agent:
+    """The agent called `name`, set up for `world`.
+
+    Args:
+        name: a key of `AGENTS`.
+        world: the world it acts in.
+        scorer: the scorer of a scoring agent (`SCORING_AGENTS`); None: the default one.
+
+    Raises:
+        ValueError: an unknown name, or a scorer for an agent that has none.
+    """
     if name not in AGENTS:
         raise ValueError(f"unknown agent {name!r}; choose one of {sorted(AGENTS)}")
-    return AGENTS[name](world)
+    if scorer is not None and name not in SCORING_AGENTS:
+        raise ValueError(
+            f"agent {name!r} has no language-model scorer, so scorer.* settings do not apply "
+            f"to it; they configure {', '.join(SCORING_AGENTS)} (or a --checkpoint)"
+        )
+    return AGENTS[name](world, scorer)

@@ -1,19 +1,22 @@
 """Option values reach the config the way a user means them, whoever spells them how.
 
 `NaN` and `nan` are one value with one message; numpy integers are whole numbers; flags
-and `--set` overrides are checked together, as the one world they describe.
+and `--set` overrides are checked together, as the one world they describe; scorer
+settings go to an agent with a scorer, or are refused.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 import pytest
 
 from ifr_sim import ENV_ID
+from ifr_sim.core.run_store import RunStore
 
 
 def ifr_sim(*argv: str) -> subprocess.CompletedProcess[str]:
@@ -50,3 +53,32 @@ def test_numpy_floats_are_numbers_and_numpy_booleans_are_not_whole_numbers() -> 
     assert config.clicks.pbm_eta == 0.5 and type(config.clicks.pbm_eta) is float
     with pytest.raises(ConfigError, match="num_candidates must be a whole number"):
         with_overrides(WorldConfig(), {"num_candidates": np.bool_(True)})
+
+
+def test_flags_and_overrides_are_checked_together(tmp_path: Path) -> None:
+    """`--num-candidates 5` alone breaks the default slate of 10; with `--set slate_size=3`
+    the world is valid, and is what runs."""
+    result = ifr_sim("evaluate", "--agent", "popularity", "--episodes", "2",
+                     "--num-candidates", "5", "--set", "slate_size=3",
+                     "--runs", str(tmp_path), "--json", str(tmp_path / "out.json"))
+    assert result.returncode == 0, result.stderr
+    (run,) = RunStore(tmp_path).runs(kind="evaluate")
+    assert (run.config["world"]["num_candidates"], run.config["world"]["slate_size"]) == (5, 3)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["evaluate", "--agent", "bm25", "--set", "scorer.model_path=/models/x"],
+         "agent 'bm25' has no language-model scorer"),
+        (["simulate", "--set", "scorer.model_path=/models/x"],
+         "`ifr-sim evaluate --agent zero-shot` (or --checkpoint) does"),
+        (["evaluate", "--agent", "zero-shot", "--set", "scorer.modle_path=/models/x"],
+         "unknown config key 'scorer.modle_path'"),
+    ],
+)
+def test_scorer_settings_where_no_scorer_takes_them_are_errors(
+    argv: list[str], message: str
+) -> None:
+    result = ifr_sim(*argv, "--episodes", "2")
+    assert result.returncode == 2 and message in result.stderr

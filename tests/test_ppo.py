@@ -243,7 +243,7 @@ def test_train_and_evaluate_checkpoint_from_the_command_line(
     out = tmp_path / "eval.json"
     assert main(["evaluate", "--checkpoint", str(run / "checkpoint"), "--episodes", "8",
                  "--num-candidates", "20", "--slate-size", "4", "--json", str(out)]) == 0
-    assert json.loads(out.read_text())["agent"] == "ppo"
+    assert json.loads(out.read_text())["agent"] == f"checkpoint:{(run / 'checkpoint').resolve()}"
 
 
 @pytest.mark.slow

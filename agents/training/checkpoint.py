@@ -10,7 +10,13 @@ A checkpoint directory holds
 - `optimizer.pt`: the optimizer's state dict, tensors and numbers only, read back with
   `torch.load(weights_only=True)`, which refuses anything that could run code;
 - `state.json`: the trainer's `TrainingState` (step, update count, schedules, ...);
-- `manifest.json`, written last: the size and SHA-256 digest of every other file.
+- `manifest.json`, written last: the size and SHA-256 digest of every other file, and
+  the SHA-256 of the catalog file the policy was trained on (if it is a file).
+
+The config records the catalog file by absolute path, so a checkpoint loads from any
+working directory; a catalog that has moved since is found again by its content
+(`relink_catalog`), and one whose content changed is refused: the policy's item indices
+would point at other items.
 
 Reading checks the manifest before anything else, so a truncated, corrupt or half-written
 checkpoint is a `CheckpointError` that names the bad file rather than a policy with
@@ -18,6 +24,8 @@ garbage weights. Saving fills a fresh hidden sibling directory and renames it in
 place, keeping the checkpoint it replaces as `<name>-prev`: whenever the process dies,
 at least one complete checkpoint is on disk, and a reader that finds the newest one
 damaged (or missing) uses the previous one, with a `CheckpointWarning` saying so.
+Wherever a checkpoint is asked for, the run directory of `ifr-sim train` that holds it
+will do (`checkpoint_directory`).
 """
 
 from __future__ import annotations
@@ -43,6 +51,13 @@ from ifr_sim.core.atomic_io import fsync_directory, fsync_file
 from ifr_sim.core.config import from_dict, to_dict
 from ifr_sim.core.plain_json import plain
 from ifr_sim.core.scorer import make_scorer
+from ifr_sim.envs.catalog_source import (
+    catalog_sha256,
+    file_sha256,
+    is_catalog_file,
+    resolved_source,
+    with_resolved_catalog,
+)
 from ifr_sim.envs.spaces import action_space, observation_space
 from ifr_sim.envs.world import load_catalog
 
@@ -108,6 +123,9 @@ class Checkpoint:
     weights: dict[str, torch.Tensor]
     optimizer: dict[str, Any]
     state: TrainingState
+    catalog_sha256: str | None = None
+    """SHA-256 of the catalog file trained on; None for a registered catalog (or a
+    checkpoint written before digests were recorded)."""
 
 
 def previous_directory(directory: Path) -> Path:
@@ -151,8 +169,11 @@ def save_checkpoint(
 
     The files go to a hidden staging directory first and are flushed to disk with their
     manifest; then the previous checkpoint is retired and the staged one renamed into
-    place. A crash at any point leaves `directory` or its `-prev` complete.
+    place. A crash at any point leaves `directory` or its `-prev` complete. A catalog
+    file is recorded by absolute path (from the working directory) and by its SHA-256.
     """
+    config = dataclasses.replace(config, world=with_resolved_catalog(config.world))
+    source = config.world.catalog.source
     parent = directory.parent
     parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(directory)
@@ -167,6 +188,8 @@ def save_checkpoint(
             STATE_FILE: lambda path: _write_json(path, dataclasses.asdict(state)),
         }
         manifest: dict[str, Any] = {"format": FORMAT, "files": {}}
+        if is_catalog_file(source):
+            manifest["catalog"] = {"source": source, "sha256": catalog_sha256(source)}
         for name, write in writers.items():
             write(staged / name)
             fsync_file(staged / name)
@@ -208,12 +231,113 @@ def read_checkpoint(directory: Path) -> Checkpoint:
         return checkpoint
 
 
-def load_checkpoint(directory: Path) -> tuple[ScorerPolicy, TrainConfig]:
-    """Rebuild the policy saved in `directory` (or its previous checkpoint, with a warning)."""
-    checkpoint = read_checkpoint(directory)
+def load_checkpoint(
+    path: Path, catalog: str | Path | None = None
+) -> tuple[ScorerPolicy, TrainConfig]:
+    """Rebuild the policy saved in `path`, a checkpoint or a run directory.
+
+    The previous checkpoint stands in for a damaged newest one, with a warning.
+
+    Args:
+        path: a checkpoint directory, or the run directory `ifr-sim train` wrote it to.
+        catalog: where the catalog file trained on is now, if it has moved (see
+            `relink_catalog`); None: where the checkpoint recorded it.
+    """
+    checkpoint = relink_catalog(read_checkpoint(checkpoint_directory(path)), catalog)
     policy = build_policy(checkpoint.config)
     load_weights(policy, checkpoint.weights, checkpoint.directory)
     return policy, checkpoint.config
+
+
+def checkpoint_directory(path: Path) -> Path:
+    """The checkpoint `path` names: itself, or the newest one of the run directory `path`.
+
+    A run directory's checkpoint falls back to its previous one when damaged, as any
+    checkpoint does (`read_checkpoint`).
+
+    Raises:
+        CheckpointError: `path` does not exist, or holds neither a checkpoint nor a run.
+    """
+    # Imported here: the trainer, which lays out run directories, imports this module.
+    from ifr_sim.agents.training.trainer import CHECKPOINT_DIR
+
+    newest = path / CHECKPOINT_DIR
+    if newest.is_dir() or previous_directory(newest).is_dir():
+        return newest
+    wanted = (f"pass a checkpoint directory ({MANIFEST_FILE} with {', '.join(FILES)}) or the "
+              f"run directory of `ifr-sim train` (its --run-dir, with {CHECKPOINT_DIR}/)")
+    if path.is_dir() and not any((path / name).exists() for name in (MANIFEST_FILE, *FILES)):
+        raise CheckpointError(f"{path} holds no checkpoint: {wanted}")
+    if path.is_dir() or previous_directory(path).is_dir():
+        return path
+    if path.exists():
+        raise CheckpointError(f"{path} is a file, not a checkpoint: {wanted}")
+    raise CheckpointError(f"no checkpoint at {path}: it does not exist; {wanted}")
+
+
+def relink_catalog(checkpoint: Checkpoint, source: str | Path | None = None) -> Checkpoint:
+    """The checkpoint with its catalog file at `source`, verified by content.
+
+    The policy's item indices mean the items of the catalog it was trained on, so the
+    file must hold what it held then: its SHA-256 must match the one recorded. This is
+    how a catalog that has moved is found again, and how one edited since is refused.
+
+    Args:
+        checkpoint: as `read_checkpoint` returns it.
+        source: the catalog file's path now; None: the recorded path.
+
+    Raises:
+        CheckpointError: the file is missing (the message says how to point at its new
+            place), its content differs from the recorded digest, or `source` names
+            another kind of catalog than the one trained on.
+    """
+    world = checkpoint.config.world
+    recorded = world.catalog.source
+    wanted = recorded if source is None else resolved_source(str(source))
+    if not (is_catalog_file(recorded) and is_catalog_file(wanted)):
+        if wanted != recorded:
+            raise CheckpointError(
+                f"{checkpoint.directory} was trained on catalog {recorded!r}, not "
+                f"{wanted!r}: a policy reads only the catalog it was trained on"
+            )
+        return checkpoint
+    if not Path(wanted).is_file():
+        raise CheckpointError(_missing_catalog(checkpoint, wanted))
+    if checkpoint.catalog_sha256 is None:
+        if wanted != recorded:
+            raise CheckpointError(
+                f"{checkpoint.directory} records no content digest of its catalog (it "
+                f"predates them), so {wanted} cannot be verified to be the file it was trained "
+                f"on, {recorded}: put that file back at its recorded path"
+            )
+        return checkpoint
+    actual = catalog_sha256(wanted)
+    if actual != checkpoint.catalog_sha256:
+        what = (f"{wanted} has changed since the checkpoint was saved" if wanted == recorded
+                else f"{wanted} is not the catalog this checkpoint was trained on ({recorded})")
+        raise CheckpointError(
+            f"{what}: the SHA-256 digests differ (file {actual[:12]}…, checkpoint "
+            f"{checkpoint.catalog_sha256[:12]}…); pass the file it was trained on, or train "
+            "a new policy on this one"
+        )
+    catalog = dataclasses.replace(world.catalog, source=wanted)
+    config = dataclasses.replace(
+        checkpoint.config, world=dataclasses.replace(world, catalog=catalog))
+    return dataclasses.replace(checkpoint, config=config)
+
+
+def _missing_catalog(checkpoint: Checkpoint, path: str) -> str:
+    recorded = checkpoint.config.world.catalog.source
+    if path != recorded:
+        return f"catalog file {path} does not exist"
+    if checkpoint.catalog_sha256 is None:
+        return (f"the catalog {checkpoint.directory} was trained on, {recorded}, does not "
+                "exist; put it back there (this checkpoint predates content digests, so a "
+                "copy elsewhere cannot be verified)")
+    return (f"the catalog {checkpoint.directory} was trained on, {recorded}, does not exist; "
+            "if it has moved, pass its new path (`ifr-sim evaluate --checkpoint C --catalog "
+            "NEWPATH`, `Recommender.from_checkpoint(C, catalog=NEWPATH)`): the file is "
+            f"accepted when its SHA-256 is {checkpoint.catalog_sha256}")
 
 
 _OTHER_VERSION = (
@@ -241,7 +365,7 @@ def load_weights(policy: ScorerPolicy, weights: Mapping[str, torch.Tensor], sour
 
 
 def _read(directory: Path) -> Checkpoint:
-    _verify(directory)
+    manifest = _verify(directory)
     config_path = directory / CONFIG_FILE
     try:
         config = from_dict(TrainConfig, json.loads(config_path.read_text(encoding="utf-8")))
@@ -260,11 +384,14 @@ def _read(directory: Path) -> Checkpoint:
         state = TrainingState(**json.loads(state_path.read_text(encoding="utf-8")))
     except (json.JSONDecodeError, TypeError) as error:
         raise CheckpointError(f"{state_path} is not a valid training state: {error}") from None
-    return Checkpoint(directory, config, weights, optimizer, state)
+    catalog = manifest.get("catalog")
+    digest = catalog.get("sha256") if isinstance(catalog, dict) else None
+    return Checkpoint(directory, config, weights, optimizer, state,
+                      digest if isinstance(digest, str) else None)
 
 
-def _verify(directory: Path) -> None:
-    """Check every file against the manifest: present, full size, same SHA-256."""
+def _verify(directory: Path) -> dict[str, Any]:
+    """Check every file against the manifest (present, full size, same SHA-256); return it."""
     if not directory.is_dir():
         raise CheckpointError(f"{directory} is not a checkpoint directory: it does not exist")
     manifest_path = directory / MANIFEST_FILE
@@ -297,14 +424,11 @@ def _verify(directory: Path) -> None:
             )
         if actual["sha256"] != listed[name]["sha256"]:
             raise CheckpointError(f"{path} is corrupt: its SHA-256 differs from the manifest's")
+    return manifest
 
 
 def _describe(path: Path) -> dict[str, Any]:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+    return {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
 
 
 def _publish(staged: Path, directory: Path) -> None:

@@ -11,8 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ifr_sim.core.config import ConfigError, to_dict, with_overrides
+from ifr_sim.core.config import (
+    ConfigError,
+    parse_override,
+    to_dict,
+    with_overrides,
+)
 from ifr_sim.core.run_store import DATABASE, KINDS, STATUSES, RunStore, UnknownRunError
+from ifr_sim.envs.catalog_source import resolved_source, with_resolved_catalog
 from ifr_sim.envs.config import (
     DEFAULT_PRESET,
     PRESETS,
@@ -23,6 +29,11 @@ from ifr_sim.envs.config import (
 
 RUNS_ENV = "IFR_SIM_RUNS"
 """Environment variable with the default run store workspace (else `runs`)."""
+
+DEFAULT_AGENT = "random"
+"""The agent `evaluate` runs without --agent or --checkpoint."""
+SCORER_PREFIX = "scorer."
+"""`--set` keys with this prefix configure the scorer of a scoring agent, not the world."""
 
 if TYPE_CHECKING:
     from ifr_sim.agents.base import Agent
@@ -70,9 +81,11 @@ def _parser() -> argparse.ArgumentParser:
         "evaluate", help="evaluate an agent on fresh sessions: reward, CTR, NDCG, HR, MRR, ..."
     )
     add_world_options(evaluate)
-    evaluate.add_argument("--agent", default="random", help="agent name (default: random)")
-    evaluate.add_argument("--checkpoint", type=Path,
-                          help="a checkpoint directory from `ifr-sim train` (agent: ppo)")
+    evaluate.add_argument("--agent", help=f"agent name (default: {DEFAULT_AGENT}); a "
+                          "scoring agent (zero-shot) also takes --set scorer.KEY=VALUE")
+    evaluate.add_argument("--checkpoint", type=Path, metavar="DIR",
+                          help="evaluate this trained policy in the world it was trained in: "
+                          "a checkpoint directory or the run directory of `ifr-sim train`")
     evaluate.add_argument("--episodes", type=int, default=500, help="sessions (one per user)")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of users, clicks and agent")
     evaluate.add_argument("--json", type=Path, help="also write the results as one JSON object")
@@ -201,7 +214,6 @@ def add_world_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("world")
     group.add_argument(
         "--preset",
-        default=DEFAULT_PRESET,
         choices=sorted(PRESETS),
         help=f"named world (default: {DEFAULT_PRESET})",
     )
@@ -230,17 +242,48 @@ def add_runs_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def world_config(args: argparse.Namespace) -> WorldConfig:
-    """Preset, then config file, then explicit flags, then --set overrides."""
-    config = load_world_config(args.config) if args.config else preset_config(args.preset)
+def world_config(
+    args: argparse.Namespace,
+    base: WorldConfig | None = None,
+    overrides: Sequence[str] | None = None,
+) -> WorldConfig:
+    """Preset (or config file, or `base`), then explicit flags, then --set overrides.
+
+    Flags and overrides are applied together and validated once, as the one world they
+    describe. A catalog file's path is made absolute, so records of the run hold a path
+    that works from any directory.
+
+    Args:
+        args: the parsed world options.
+        base: the world to start from instead of `--preset`/`--config`.
+        overrides: the `--set` strings to apply (default: all of `args.set`).
+    """
+    if base is None:
+        base = (load_world_config(args.config) if args.config
+                else preset_config(args.preset or DEFAULT_PRESET))
     flags = {
         "catalog.source": args.catalog,
         "num_candidates": args.num_candidates,
         "slate_size": args.slate_size,
         "split": args.split,
     }
-    config = with_overrides(config, {k: v for k, v in flags.items() if v is not None})
-    return with_overrides(config, args.set)
+    pairs = {key: value for key, value in flags.items() if value is not None}
+    for text in args.set if overrides is None else overrides:
+        key, value = parse_override(text)
+        if key.startswith(SCORER_PREFIX):
+            raise ConfigError(
+                f"{key} configures a language-model scorer, which `ifr-sim {args.command}` "
+                "does not take; `ifr-sim evaluate --agent zero-shot` (or --checkpoint) "
+                "does, and `ifr-sim train` takes it in its own --set"
+            )
+        pairs[key] = value
+    return with_resolved_catalog(with_overrides(base, pairs))
+
+
+def scorer_overrides(sets: Sequence[str]) -> tuple[list[str], list[str]]:
+    """`--set` strings split into the scorer's (`scorer.KEY=VALUE`) and the world's."""
+    scorer = [text for text in sets if text.lstrip().startswith(SCORER_PREFIX)]
+    return scorer, [text for text in sets if text not in scorer]
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -278,34 +321,73 @@ def _evaluate(args: argparse.Namespace) -> int:
     from ifr_sim.agents.evaluation.online import evaluate, metric_names
     from ifr_sim.agents.evaluation.records import evaluation_run_config, log_evaluation_result
     from ifr_sim.agents.registry import make_agent
-    from ifr_sim.envs.world import build_world
 
-    config = world_config(args)
-    world = build_world(config)
+    agent, world, recorded = _evaluated_agent(args)
     if args.instructions:
-        return _evaluate_instruction_file(args, world)
-    if args.checkpoint:
-        args.agent = "ppo"
-    agent = _checkpoint_agent(args.checkpoint) if args.checkpoint else make_agent(
-        args.agent, world)
+        return _evaluate_instruction_file(args, world, agent, recorded)
+    config = world.config
     store = RunStore(args.runs)
-    run_config = evaluation_run_config(
-        config, args.agent, args.episodes, str(args.checkpoint) if args.checkpoint else None)
+    run_config = {**evaluation_run_config(config, agent.name, args.episodes,
+                                          recorded.pop("checkpoint", None)), **recorded}
     with store.recording("evaluate", run_config, args.seed) as run_id:
         oracle = evaluate(make_agent("oracle", world), config, args.episodes, args.seed)
-        if args.agent == "oracle":
+        if agent.name == "oracle":
             result = oracle
             result["oracle_share"], result["oracle_share_ci95"] = 1.0, 0.0
         else:
             result = evaluate(agent, config, args.episodes, args.seed, oracle["reward"])
         result = log_evaluation_result(
-            store, run_id, config, args.agent, result, args.episodes, args.seed)
-    _report_evaluation(args, result, metric_names(config.slate_size), run_id, store)
+            store, run_id, config, agent.name, result, args.episodes, args.seed)
+    _report_evaluation(args, agent.name, result, metric_names(config.slate_size), run_id,
+                       store)
     return 0
+
+
+def _evaluated_agent(args: argparse.Namespace) -> tuple[Agent, World, dict[str, Any]]:
+    """What `evaluate` evaluates (--agent or --checkpoint), in which world, and what its
+    run records about the agent besides its name (`checkpoint`, `scorer`)."""
+    from ifr_sim.agents.registry import make_agent
+    from ifr_sim.agents.training.train_config import TrainConfig
+    from ifr_sim.envs.world import build_world
+
+    scorer_sets, world_sets = scorer_overrides(args.set)
+    if args.checkpoint is not None:
+        if args.agent is not None:
+            raise ConfigError(f"--agent {args.agent} and --checkpoint both say what to "
+                              "evaluate; pass one of them")
+        return _checkpoint_agent(args, world_sets, scorer_sets)
+    world = build_world(world_config(args, overrides=world_sets))
+    # Through the training config, so messages name the keys as written: scorer.KEY.
+    scorer = with_overrides(TrainConfig(), scorer_sets).scorer if scorer_sets else None
+    agent = make_agent(args.agent or DEFAULT_AGENT, world, scorer)
+    return agent, world, {"scorer": to_dict(scorer)} if scorer is not None else {}
+
+
+def _checkpoint_agent(
+    args: argparse.Namespace, world_sets: Sequence[str], scorer_sets: Sequence[str]
+) -> tuple[Agent, World, dict[str, Any]]:
+    """The checkpoint's policy in the world it was trained in, with the flags checked
+    against that world (see `checkpoint_world`); its name is `checkpoint:<directory>`."""
+    from ifr_sim.agents.policy.policy_agent import PolicyAgent
+    from ifr_sim.agents.training.checkpoint import checkpoint_directory, read_checkpoint
+    from ifr_sim.agents.training.checkpoint_world import load_in_world
+    from ifr_sim.envs.world import build_world
+
+    checkpoint = read_checkpoint(checkpoint_directory(args.checkpoint))
+    own_world = None if args.preset or args.config else checkpoint.config.world
+    loaded = load_in_world(checkpoint, world_config(args, own_world, world_sets), scorer_sets)
+    if loaded.changed:
+        print("evaluated in the checkpoint's world with " + ", ".join(
+            f"{key}={now!r} (trained with {trained!r})"
+            for key, (trained, now) in loaded.changed.items()))
+    directory = str(loaded.directory.resolve())
+    agent = PolicyAgent(loaded.policy, name=f"checkpoint:{directory}")
+    return agent, build_world(loaded.world), {"checkpoint": directory}
 
 
 def _report_evaluation(
     args: argparse.Namespace,
+    name: str,
     result: dict[str, Any],
     metrics: Sequence[str],
     run_id: str,
@@ -314,19 +396,11 @@ def _report_evaluation(
     """Print the table, where the run is recorded, and write `--json` if asked."""
     from ifr_sim.core.results import print_results, write_json
 
-    print_results({args.agent: result}, metrics)
+    print_results({name: result}, metrics)
     print(f"run {run_id} recorded in {store.path}")
     if args.json:
         write_json(result, args.json)
         print(f"results written to {args.json}")
-
-
-def _checkpoint_agent(directory: Path) -> Agent:
-    from ifr_sim.agents.policy.policy_agent import PolicyAgent
-    from ifr_sim.agents.training.checkpoint import load_checkpoint
-
-    policy, _ = load_checkpoint(directory)
-    return PolicyAgent(policy)
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -363,6 +437,9 @@ def _train(args: argparse.Namespace) -> int:
                      "tensorboard_log": str(args.tensorboard) if args.tensorboard else None}
             config = with_overrides(config, {k: v for k, v in flags.items() if v is not None})
             config = with_overrides(config, args.set)
+            # Recorded with an absolute catalog path, which works from any directory.
+            config = with_overrides(config, {"world.catalog.source": resolved_source(
+                config.world.catalog.source)})
             preset = args.preset or (None if args.config else DEFAULT_TRAIN_PRESET)
             summary, run_id = train_recorded(config, run_dir, store, progress_bar, preset)
     except KeyboardInterrupt as stop:
@@ -412,14 +489,16 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0 if any(outcome.status != "failed" for outcome in outcomes) else 1
 
 
-def _evaluate_instruction_file(args: argparse.Namespace, world: World) -> int:
+def _evaluate_instruction_file(
+    args: argparse.Namespace, world: World, agent: Agent, recorded: dict[str, Any]
+) -> int:
+    """Rank each labelled line's candidates (or the whole catalog) with `agent`."""
     from ifr_sim.agents.evaluation.instruction_set import (
         evaluate_instructions,
         read_instruction_file,
     )
-    from ifr_sim.agents.registry import make_agent
 
-    if args.agent == "oracle":
+    if agent.name == "oracle":
         raise ValueError("the oracle needs the simulator's ground truth, which an instruction "
                          "file does not have; pick another --agent")
     loaded = read_instruction_file(args.instructions, world.catalog)
@@ -427,20 +506,19 @@ def _evaluate_instruction_file(args: argparse.Namespace, world: World) -> int:
     if notice:
         print(f"ifr-sim evaluate: warning: {notice}", file=sys.stderr)
     records = loaded.records
-    agent = make_agent(args.agent, world)
+    instructions = str(args.instructions.resolve())
     store = RunStore(args.runs)
-    run_config = {"world": to_dict(world.config), "agent": args.agent,
-                  "instructions": str(args.instructions), "episodes": len(records)}
+    run_config = {"world": to_dict(world.config), "agent": agent.name, **recorded,
+                  "instructions": instructions, "episodes": len(records)}
     with store.recording("evaluate", run_config, args.seed) as run_id:
         result: dict[str, Any] = evaluate_instructions(
             agent, records, world.config.instruction_bytes, world.config.history_length,
             args.seed
         )
         metrics = [k for k in result if not k.endswith("_ci95")]
-        result.update(agent=args.agent, instructions=str(args.instructions),
-                      episodes=len(records))
+        result.update(agent=agent.name, instructions=instructions, episodes=len(records))
         store.log_result(run_id, 0, result, metrics)
-    _report_evaluation(args, result, metrics, run_id, store)
+    _report_evaluation(args, agent.name, result, metrics, run_id, store)
     return 0
 
 

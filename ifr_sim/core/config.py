@@ -108,7 +108,7 @@ def with_overrides(config: T, overrides: Mapping[str, Any] | Iterable[str]) -> T
         overrides: a mapping `{"clicks.model": "pbm"}` or CLI strings `"clicks.model=pbm"`
             (values parsed as TOML scalars, falling back to plain strings).
     """
-    pairs = overrides.items() if isinstance(overrides, Mapping) else map(_split_override, overrides)
+    pairs = overrides.items() if isinstance(overrides, Mapping) else map(parse_override, overrides)
     data = to_dict(config)
     for key, value in pairs:
         node = data
@@ -165,7 +165,9 @@ def leaf_values(config: Any) -> dict[str, Any]:
     return dict(walk(to_dict(config), ""))
 
 
-def _split_override(text: str) -> tuple[str, Any]:
+def parse_override(text: str) -> tuple[str, Any]:
+    """`"section.key=value"` as `("section.key", value)`, the value read as a TOML scalar
+    (a number, a boolean, a list...), else as the plain string."""
     key, sep, raw = text.partition("=")
     if not sep or not key:
         raise ConfigError(f"override {text!r} must look like section.key=value")
