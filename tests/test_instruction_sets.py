@@ -42,7 +42,8 @@ def test_a_shipped_set_resolves_on_its_catalog(name: str, preset: str, at_least:
         assert 1 <= len(record.relevant) <= MAX_RELEVANT_SHARE * len(catalog), line
     assert len({line["id"] for line in lines}) == len(lines)
     assert len({line["instruction"].casefold() for line in lines}) == len(lines)
-    patterns = [template_pattern(t.text) for t in TEMPLATES]
+    patterns = [template_pattern(t.text) for t in TEMPLATES
+                if re.sub(r"\{\w+\}|\W", "", t.text)]  # a bare "{desc}" frames nothing
     echoes = [line["instruction"] for line in lines
               if any(p.fullmatch(line["instruction"]) for p in patterns)]
     assert echoes == []
