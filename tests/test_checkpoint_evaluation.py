@@ -321,3 +321,29 @@ def test_nan_scores_from_a_damaged_model_are_an_error(
             parameter.fill_(float("nan"))
     with pytest.raises(ValueError, match="NaN or infinite candidate scores"):
         recommender.recommend("a scary film", k=3)
+
+
+@pytest.mark.slow
+def test_a_run_trained_on_a_relative_catalog_path_resumes_and_evaluates_from_elsewhere(
+    tmp_path: Path, elsewhere: Path, tiny_bert_dir: Path
+) -> None:
+    folder = tmp_path / "world"
+    write_catalog(folder / CATALOG)
+    (folder / "train.toml").write_text(
+        f"total_steps = 32\neval_every = 10000\neval_episodes = 4\n"
+        f'[scorer]\nmodel_path = "{tiny_bert_dir}"\ndevice = "cpu"\n'
+        f"[ppo]\nn_envs = 4\nn_steps = 4\nbatch_size = 16\nn_epochs = 1\n"
+        f'[world]\nnum_candidates = 20\nslate_size = 4\ncatalog.source = "{CATALOG}"\n')
+    trained = ifr_sim("train", "--config", "train.toml", "--run-dir", "run", "--no-progress",
+                      cwd=folder)
+    assert trained.returncode == 0, trained.stderr
+    (run,) = RunStore(Path(os.environ["IFR_SIM_RUNS"])).runs(kind="train")
+    assert run.config["world"]["catalog"]["source"] == str((folder / CATALOG).resolve())
+
+    resumed = ifr_sim("train", "--resume", str(folder / "run"), "--total-steps", "48",
+                      "--no-progress", cwd=elsewhere)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resumed at step 32" in resumed.stdout
+    evaluated = ifr_sim("evaluate", "--checkpoint", str(folder / "run"), "--episodes", "2",
+                        cwd=elsewhere)
+    assert evaluated.returncode == 0, evaluated.stderr
