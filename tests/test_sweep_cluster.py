@@ -10,7 +10,8 @@ process does, while the worker nodes read the model, so the trials trained there
 
 Trials are tiny (a randomly initialised BERT, a 200-item synthetic catalog) and pinned
 one per worker node by a custom resource, `slot`, that only the worker nodes have; the
-head node has no CPU for trials. The two tests take about a minute each on 2 cores.
+head node has no CPU for trials. The tests share one cluster (starting one takes a while)
+and take a few minutes together on 2 busy cores.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import pytest
 from test_sweep import tiny_base, write
 
 from ifr_sim.core.run_store import DATABASE, RunStore
+from ifr_sim.core.scorer.embedding_store import CACHE_ENV
 
 pytest_plugins = ("scorer_fixtures",)
 cluster_utils = pytest.importorskip("ray.cluster_utils")
@@ -89,19 +91,16 @@ class LocalCluster:
         return [line.split(" ", 2)[2] for line in lines if not line.startswith("started ")]
 
 
-@pytest.fixture
-def local_cluster(
-    tiny_bert_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[LocalCluster]:
+@pytest.fixture(scope="module")
+def local_cluster(tiny_bert_dir: Path) -> Iterator[LocalCluster]:
+    """One cluster for this module's tests (starting one takes a while); the last test
+    kills node `b`."""
     root = Path(tempfile.mkdtemp(prefix="ifr-c-"))  # short: Ray's socket paths must fit
-    monkeypatch.setenv("RAY_TMPDIR", str(root))  # where Ray notes the cluster's address
-    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
-    (root / "ray").mkdir()
     hooks = root / "hooks"
     hooks.mkdir()
     (hooks / "sitecustomize.py").write_text(AUDIT_HOOK, encoding="utf-8")
-    port = _free_port()
-    local = LocalCluster(None, {}, root, hooks, tiny_bert_dir, port)
+    (root / "ray").mkdir()
+    local = LocalCluster(None, {}, root, hooks, tiny_bert_dir, _free_port())
     here = Path.cwd()
 
     def node(name: str) -> dict[str, Any]:
@@ -110,22 +109,27 @@ def local_cluster(
         os.chdir(folder)  # the node's processes start in its own folder
         return {"temp_dir": str(folder / "tmp"), "env_vars": local.environment(name)}
 
-    try:
-        local.cluster = cluster_utils.Cluster(
-            initialize_head=True,
-            head_node_args={**node("head"), "num_cpus": 0, "ray_client_server_port": port},
-        )
-        for name in ("a", "b"):
-            local.workers[name] = local.cluster.add_node(**node(name), num_cpus=1,
-                                                         resources={"slot": 1})
-        local.cluster.wait_for_nodes()
-        os.chdir(here)
-        yield local
-    finally:
-        os.chdir(here)
-        if local.cluster is not None:
-            local.cluster.shutdown()
-        shutil.rmtree(root, ignore_errors=True)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("RAY_TMPDIR", str(root))  # where Ray notes the cluster's address
+        monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+        monkeypatch.setenv(CACHE_ENV, "off")  # no embedding cache shared between nodes
+        try:
+            local.cluster = cluster_utils.Cluster(
+                initialize_head=True,
+                head_node_args={**node("head"), "num_cpus": 0,
+                                "ray_client_server_port": local.client_port},
+            )
+            for name in ("a", "b"):
+                local.workers[name] = local.cluster.add_node(**node(name), num_cpus=1,
+                                                             resources={"slot": 1})
+            local.cluster.wait_for_nodes()
+            os.chdir(here)
+            yield local
+        finally:
+            os.chdir(here)
+            if local.cluster is not None:
+                local.cluster.shutdown()
+            shutil.rmtree(root, ignore_errors=True)
 
 
 def _free_port() -> int:
@@ -172,7 +176,7 @@ def test_a_sweep_over_ray_client_is_recorded_by_the_driver_alone(
     local_cluster: LocalCluster, tmp_path: Path, tiny_bert_dir: Path
 ) -> None:
     workspace, storage = tmp_path / "workspace", tmp_path / "storage"
-    config = sweep_file(tmp_path, tiny_bert_dir, "grid", 192, "[0, 1]",
+    config = sweep_file(tmp_path, tiny_bert_dir, "grid", 128, "[0, 1]",
                         "[grid]\nppo.learning_rate = [0.001, 0.005]\n")
     output = finish(ifr_sim_sweep(
         local_cluster, tmp_path, "--config", str(config), "--runs", str(workspace),
@@ -188,8 +192,8 @@ def test_a_sweep_over_ray_client_is_recorded_by_the_driver_alone(
     for run in runs:
         assert run.parent_id == sweep_run.id
         curve = store.metrics(run.id, ["eval/ndcg@10"])
-        assert [step for step, _, _ in curve] == [0, 64, 128, 192]
-        assert [step for step, _ in store.evaluations(run.id)] == [0, 64, 128, 192]
+        assert [step for step, _, _ in curve] == [0, 64, 128]
+        assert [step for step, _ in store.evaluations(run.id)] == [0, 64, 128]
         assert store.metrics(run.id, ["rollout/ep_rew_mean", "train/loss"])
         checkpoint = Path(run.checkpoint)  # in Tune's storage, not the trial's node
         assert checkpoint.is_relative_to(storage / "grid") and (checkpoint / "state.json").is_file()
@@ -208,8 +212,9 @@ def test_a_sweep_over_ray_client_is_recorded_by_the_driver_alone(
 def test_a_trial_whose_node_dies_is_failed_and_a_rerun_resumes_it_on_another_node(
     local_cluster: LocalCluster, tmp_path: Path, tiny_bert_dir: Path
 ) -> None:
+    """Kills node `b` (so it comes last)."""
     workspace, storage = tmp_path / "workspace", tmp_path / "storage"
-    config = sweep_file(tmp_path, tiny_bert_dir, "kill", 1024, "[0, 1]", "")
+    config = sweep_file(tmp_path, tiny_bert_dir, "kill", 512, "[0, 1]", "")
     argv = ("--config", str(config), "--runs", str(workspace), "--address",
             local_cluster.cluster.address, "--storage", str(storage), "--trial-resources",
             TRIAL_RESOURCES)
@@ -229,7 +234,7 @@ def test_a_trial_whose_node_dies_is_failed_and_a_rerun_resumes_it_on_another_nod
     assert "died or could not be reached" in failed.error
     assert f"failed   base config seed={failed.seed}: {failed.error}" in output
     kept = [step for step, _, _ in store.metrics(failed.id, ["eval/ndcg@10"])]
-    assert 64 in kept and kept[-1] < 1024
+    assert 64 in kept and kept[-1] < 512
 
     # the same command again: Tune's experiment is restored, the failed trial resumes
     # from its last checkpoint (saved from node b) on node a, in the same run
@@ -242,6 +247,6 @@ def test_a_trial_whose_node_dies_is_failed_and_a_rerun_resumes_it_on_another_nod
     assert line.startswith(f"resumed  base config seed={failed.seed} from step ")
     assert int(line.rsplit(" ", 1)[1]) in kept  # a checkpoint after an evaluation
     steps = [step for step, _, _ in store.metrics(failed.id, ["eval/ndcg@10"])]
-    assert steps == list(range(0, 1025, 64))  # no gap, no step twice
+    assert steps == list(range(0, 513, 64))  # no gap, no step twice
     assert [step for step, _ in store.evaluations(failed.id)] == steps
     assert not store_opens(local_cluster.opened("a"))

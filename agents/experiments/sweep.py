@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from ifr_sim.agents.experiments.sweep_record import (
+    INTERRUPTED,
+    NEVER_RAN,
     TrialOutcome,
     TrialRecorder,
     finished_trial_keys,
@@ -112,10 +114,16 @@ def run_sweep(
         if todo:
             tune = _import_sweep_tune()
             recorder = TrialRecorder(store, spec.name, sweep_run, todo, spec.metric, echo)
+            if options.address is not None and options.storage is None:
+                echo(f"Tune's storage is {storage}: every node of the cluster must reach this "
+                     "path, or give --storage a shared path or URI")
             try:
                 tune.run_trials(spec, todo, options, storage, recorder)
             finally:  # also when interrupted: no trial is left `running`
                 outcomes = recorder.outcomes()
+            if any(outcome.error in (INTERRUPTED, NEVER_RAN) for outcome in outcomes):
+                echo("the sweep stopped early: run the same command again to continue it, "
+                     "each unfinished trial from its last checkpoint")
         counts = {status: sum(o.status == status for o in outcomes + skipped)
                   for status in ("finished", "failed", "skipped")}
         store.log_metrics(sweep_run, 0, {f"sweep/{status}": float(count)

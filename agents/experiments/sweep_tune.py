@@ -61,8 +61,13 @@ from ifr_sim.core.config import to_dict
 
 TOKEN_SETTINGS = ("RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_AUTH_MODE")
 """Environment variables with which the user already chose Ray's authentication."""
-TUNE_SETTINGS = {"TUNE_DISABLE_STRICT_METRIC_CHECKING": "1"}
-"""Where Tune's controller runs: trials report rollouts too, results without the metric."""
+TUNE_SETTINGS = {
+    "TUNE_DISABLE_STRICT_METRIC_CHECKING": "1",  # rollout results come without the metric
+    "RAY_AIR_NEW_OUTPUT": "0",  # Tune's console output that `verbose=0` silences
+    "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",  # tiny trials' warning
+}
+"""Environment of Tune's controller: trials report each rollout's values too (results
+without the sweep's metric), and the sweep prints its own progress lines."""
 CHECKPOINTS_KEPT = 2
 """Tune keeps each trial's newest checkpoints in its storage, deleting older ones."""
 CLIENT_PREFIX = "ray://"
@@ -292,7 +297,7 @@ def _start_ray(options: RayOptions) -> bool:
     With Ray already initialised in this process (a caller's `ray.init`), that one is used.
     """
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    os.environ.update(TUNE_SETTINGS)  # Tune's controller runs here, unless with Ray Client
+    os.environ.update(TUNE_SETTINGS)  # Tune's controller runs here (on the head with Ray Client)
     if ray.is_initialized():
         return False
     quiet: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False}
