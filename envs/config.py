@@ -9,6 +9,7 @@ keyword arguments of `gymnasium.make` (see `world_config_from_kwargs`).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -63,6 +64,32 @@ class CatalogConfig:
             check(Path(self.source).suffix.lower() in FILE_SUFFIXES, "catalog.source",
                   self.source, f"name a registered catalog ({', '.join(CATALOGS.names())}) "
                   f"or a catalog file path ending in {', '.join(FILE_SUFFIXES)}")
+        _refuse_unread_keys(self)
+
+
+_UNREAD_KEYS = {"movielens": ("size", "seed", "domain"), "synthetic": ("domain",)}
+"""The `CatalogConfig` keys each built-in catalog ignores (a catalog file ignores size and
+seed; a catalog registered by a user may read them all)."""
+
+
+def _refuse_unread_keys(catalog: CatalogConfig) -> None:
+    """A key the catalog ignores, set away from its default, is an error, not a no-op:
+    `catalog.size=200` on MovieLens would otherwise still give its 1,682 movies."""
+    source = catalog.source
+    unread = _UNREAD_KEYS.get(source, () if source in CATALOGS else ("size", "seed"))
+    defaults = {field.name: field.default for field in dataclasses.fields(CatalogConfig)}
+    for name in unread:
+        value = getattr(catalog, name)
+        if value == defaults[name]:
+            continue
+        if name == "domain":
+            fix = "the built-in catalogs have their own vocabulary; drop catalog.domain"
+        else:
+            fix = (f"set catalog.source='synthetic' for a generated catalog "
+                   f"(gymnasium.make: catalog='synthetic'; ifr-sim: --catalog synthetic or "
+                   f"--preset synthetic-shop), or drop catalog.{name}")
+        raise ConfigError(f"catalog.{name}={value!r} does not apply to catalog.source="
+                          f"{source!r}, which ignores it: {fix}")
 
 
 @dataclass(frozen=True)
@@ -304,9 +331,5 @@ def world_config_from_kwargs(
             "or pass config=WorldConfig(...)"
         )
     overrides = {MAKE_KWARGS[k]: v for k, v in kwargs.items()}
-    if "catalog.size" in overrides and "catalog.source" not in overrides:
-        overrides["catalog.source"] = "synthetic" if base.catalog.source == "movielens" else (
-            base.catalog.source
-        )
     return with_overrides(base, overrides) if overrides else base
 

@@ -80,7 +80,7 @@ def test_make_kwargs_precedence() -> None:
     config = world_config_from_kwargs("synthetic-shop", None, slate_size=3, click_model="cascade")
     assert (config.catalog.source, config.slate_size, config.clicks.model) == (
         "synthetic", 3, "cascade")
-    assert world_config_from_kwargs(catalog_size=500).catalog.source == "synthetic"
+    assert world_config_from_kwargs(catalog="synthetic", catalog_size=500).catalog.size == 500
 
 
 def test_every_field_has_help() -> None:

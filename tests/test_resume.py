@@ -221,7 +221,7 @@ def test_first_ctrl_c_asks_to_stop_the_second_interrupts(
         assert stop.requested
         with pytest.raises(KeyboardInterrupt):
             os.kill(os.getpid(), signal.SIGINT)
-    assert "stopping after the current update" in capsys.readouterr().err
+    assert "Ctrl-C: stopping to save a checkpoint" in capsys.readouterr().err
     assert signal.getsignal(signal.SIGINT) is before
 
 

@@ -27,7 +27,11 @@ _held: set[tuple[int, Path]] = set()
 
 
 class RunDirectoryBusyError(ValueError):
-    """Another process is training in the run directory."""
+    """Another process is training in the run directory (`pid`: its process id, if known)."""
+
+    def __init__(self, message: str, pid: str) -> None:
+        super().__init__(message)
+        self.pid = pid
 
 
 @contextmanager
@@ -50,7 +54,8 @@ def locked_run_directory(run_dir: Path) -> Iterator[None]:
             holder = handle.read().strip() or "unknown"
             raise RunDirectoryBusyError(
                 f"{run_dir} is in use by another training process (pid {holder}); wait for "
-                "it to end, or stop it (Ctrl-C saves a checkpoint), or pick another --run-dir"
+                "it to end, or stop it (Ctrl-C saves a checkpoint), or pick another --run-dir",
+                holder,
             ) from None
         handle.seek(0)
         handle.truncate()
@@ -62,3 +67,18 @@ def locked_run_directory(run_dir: Path) -> Iterator[None]:
         finally:
             _held.discard(key)
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def idle_run_directory(run_dir: Path) -> Iterator[None]:
+    """Hold the lock of `run_dir` for the block if the directory exists, so that no
+    training runs in it meanwhile (one that no longer exists holds no training).
+
+    Raises:
+        RunDirectoryBusyError: a live process is training there.
+    """
+    if not run_dir.is_dir():
+        yield
+        return
+    with locked_run_directory(run_dir):
+        yield

@@ -63,7 +63,7 @@ from ifr_sim.agents.training.checkpoint import (
     save_checkpoint,
     trained_state_sha256,
 )
-from ifr_sim.agents.training.interrupt import StopRequest, stop_on_interrupt
+from ifr_sim.agents.training.interrupt import StopNow, StopRequest, stop_on_interrupt
 from ifr_sim.agents.training.log_outputs import TensorBoardOutput, progress_csv, progress_rows
 from ifr_sim.agents.training.run_lock import locked_run_directory
 from ifr_sim.agents.training.run_store_logger import RunStoreOutput
@@ -80,7 +80,7 @@ PROGRESS_FILE = "progress.csv"
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Training stopped on Ctrl-C after saving a checkpoint at `step`."""
+    """Training stopped on Ctrl-C or SIGTERM after saving a checkpoint at `step`."""
 
     def __init__(self, step: int, run_dir: Path) -> None:
         super().__init__(
@@ -147,8 +147,10 @@ class RolloutBoundaries(BaseCallback):
     Writes the last update's `train/…` values at the step the update ran (SB3 would
     write them with the next rollout's, one rollout late, and the last update's never);
     evaluates every `eval_every` steps on held-out users and templates; saves a resumable
-    checkpoint every `checkpoint_every` steps, after every evaluation and on Ctrl-C; after
-    a Ctrl-C checkpoint, stops training. Evaluating here rather than mid-rollout gives the
+    checkpoint every `checkpoint_every` steps, after every evaluation and on Ctrl-C; on a
+    stop, ends the rollout at the next step and saves the checkpoint of the step it
+    started at, or of the step before an evaluation the stop cut short (see
+    `interrupt.py`). Evaluating here rather than mid-rollout gives the
     evaluated policy its exact step, and the checkpoint of an evaluation its exact weights.
     Each metric key is written once per step, and nothing is pending in SB3's logger when
     a checkpoint is saved. It must come after every callback that changes the policy at a
@@ -191,7 +193,10 @@ class RolloutBoundaries(BaseCallback):
         self.history: list[dict[str, Any]] = list(resumed.history) if resumed else []
         self.oracle_reward = resumed.oracle_reward if resumed else None
         self.last_checkpoint: int | None = resumed.step if resumed else None
-        self.stopped = False
+        self.rollout_start: tuple[int, list[dict[str, float]]] | None = None
+        """The step and finished sessions at the start of the rollout in progress."""
+        self.cut_short = False
+        """A stop ended a rollout before its end."""
         self.bookkeeping_seconds = 0.0
         """Seconds spent here so far (evaluations, checkpoints): not training time."""
 
@@ -212,19 +217,54 @@ class RolloutBoundaries(BaseCallback):
             self.next_checkpoint = step + self.config.checkpoint_every
         if evaluated or due or self.stop.requested:
             self.checkpoint()
-        self.stopped = self.stop.requested
+        assert self.model.ep_info_buffer is not None
+        self.rollout_start = (step, [dict(episode) for episode in self.model.ep_info_buffer])
 
     def _on_step(self) -> bool:
-        return not self.stopped
+        self.cut_short = self.stop.requested
+        return not self.cut_short
+
+    def checkpoint_rollout_start(self) -> int:
+        """After a stop cut a rollout short: save the step it started at; returns it.
+
+        The policy and optimizer have not changed since then; the steps, sessions and
+        logged values of the dropped rollout are set back, and the checkpoint is the one
+        the rollout start would have saved (without restarting: nothing runs after it).
+        """
+        assert self.rollout_start is not None
+        step, episodes = self.rollout_start
+        if self.last_checkpoint != step:
+            self.model.num_timesteps = step
+            self.model.ep_info_buffer = deque(episodes, maxlen=self.model._stats_window_size)
+            for pending in (self.logger.name_to_value, self.logger.name_to_count,
+                            self.logger.name_to_excluded):
+                pending.clear()
+            self._save(finished=False)
+        return step
+
+    def checkpoint_before_evaluation(self) -> int:
+        """After a stop cut an evaluation short: save the current step; returns it.
+
+        No rollout is in progress, so the step is consistent once the last update's
+        values are written; the evaluation is still due, so a resumed run makes it.
+        """
+        if self.logger.name_to_value:
+            self.logger.dump(self.num_timesteps)
+        if self.last_checkpoint != self.num_timesteps:
+            self._save(finished=False)
+        return self.num_timesteps
 
     def evaluate(self) -> dict[str, Any]:
         """Evaluate the current policy now, log `eval/…` at the current step, return it."""
         policy = self.model.policy
         assert isinstance(policy, ScorerPolicy)
         episodes, seed = self.config.eval_episodes, self.config.seed
-        if self.oracle_reward is None:  # the same sessions every time: compute once
-            self.oracle_reward = evaluate(OracleAgent(), self.heldout, episodes, seed)["reward"]
-        result = evaluate(PolicyAgent(policy), self.heldout, episodes, seed, self.oracle_reward)
+        with self.stop.abortable():  # a stop drops the evaluation: it is made again
+            if self.oracle_reward is None:  # the same sessions every time: compute once
+                oracle = evaluate(OracleAgent(), self.heldout, episodes, seed)
+                self.oracle_reward = oracle["reward"]
+            result = evaluate(PolicyAgent(policy), self.heldout, episodes, seed,
+                              self.oracle_reward)
         policy.set_training_mode(False)
         for name in metric_names(self.heldout.slate_size):
             if np.isfinite(result[name]):
@@ -239,9 +279,12 @@ class RolloutBoundaries(BaseCallback):
 
     def checkpoint(self, finished: bool = False) -> None:
         """Restart what a checkpoint cannot hold, then save one at the current step."""
+        restart_at(self.model, self.config.seed, self.num_timesteps)
+        self._save(finished)
+
+    def _save(self, finished: bool) -> None:
         policy = self.model.policy
         assert isinstance(policy, ScorerPolicy)
-        restart_at(self.model, self.config.seed, self.num_timesteps)
         directory = self.run_dir / CHECKPOINT_DIR
         save_checkpoint(directory, self.config, policy, self._state(finished))
         if self.store is not None and self.run_id is not None:
@@ -334,6 +377,8 @@ def _learn(
     run_id: str | None,
 ) -> dict[str, Any]:
     state = checkpoint.state if checkpoint is not None else None
+    if store is not None and run_id is not None:  # where `runs delete` finds the lock
+        store.set_directory(run_id, run_dir.resolve())
     logger = Logger(str(run_dir), _outputs(config, run_dir, state, store, run_id))
     try:
         model = build_ppo(config)
@@ -360,16 +405,19 @@ def _learn(
             ])
             start_step, start = model.num_timesteps, time.perf_counter()
             if state is None or not state.finished or config.total_steps > state.step:
-                model.learn(
-                    max(config.total_steps - model.num_timesteps, 0),
-                    callback=everything,
-                    progress_bar=progress_bar,
-                    reset_num_timesteps=state is None,
-                )
-                if boundaries.stopped:
-                    assert boundaries.last_checkpoint is not None
-                    raise TrainingInterrupted(boundaries.last_checkpoint, run_dir)
-                boundaries.evaluate()
+                try:
+                    model.learn(
+                        max(config.total_steps - model.num_timesteps, 0),
+                        callback=everything,
+                        progress_bar=progress_bar,
+                        reset_num_timesteps=state is None,
+                    )
+                    if boundaries.cut_short:
+                        raise TrainingInterrupted(boundaries.checkpoint_rollout_start(), run_dir)
+                    boundaries.evaluate()
+                except StopNow:
+                    raise TrainingInterrupted(
+                        boundaries.checkpoint_before_evaluation(), run_dir) from None
                 boundaries.checkpoint(finished=True)
             seconds = time.perf_counter() - start
     finally:

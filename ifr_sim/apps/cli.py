@@ -7,7 +7,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,8 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "--output",
         type=Path,
-        default=Path("runs/episodes.jsonl"),
-        help="JSONL file for the episodes (default: runs/episodes.jsonl)",
+        help="JSONL file for the episodes (default: RUNS/episodes.jsonl, in the --runs "
+        "workspace)",
     )
     add_runs_option(simulate)
     simulate.set_defaults(run=_simulate)
@@ -104,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="environment steps (overrides the config; with --resume, extends)")
     train.add_argument("--run-dir", type=Path,
                        help="where metrics (progress.csv) and checkpoints go "
-                       "(default: runs/train)")
+                       "(default: RUNS/train, in the --runs workspace)")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override any training config key, e.g. --set ppo.kl_coef=0.1")
     train.add_argument("--tensorboard", type=Path, metavar="DIR",
@@ -112,6 +113,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", type=Path, metavar="RUN_DIR",
                        help="continue the stopped or killed run in RUN_DIR from its last "
                        "checkpoint, with its config")
+    train.add_argument("--as-new-run", action="store_true",
+                       help="with --resume: record the rest of the run as a new run, when "
+                       "its own record is not in the run store (deleted, or in another "
+                       "workspace)")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_runs_option(train)
     train.set_defaults(run=_train)
@@ -164,29 +169,34 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="seed of users, clicks and agents")
     demo.add_argument("--train-steps", type=int, default=2048,
                       help="PPO steps of the short training run (0 skips it)")
-    demo.add_argument("--run-dir", type=Path, default=Path("runs/demo"),
-                      help="where the demo's training run goes")
+    demo.add_argument("--run-dir", type=Path,
+                      help="where the demo's training run goes (default: RUNS/demo, in the "
+                      "--runs workspace)")
     add_runs_option(demo)
     demo.set_defaults(run=_demo, split="heldout")
 
     bench = commands.add_parser("bench", help="benchmarks that print figures")
-    bench.add_argument(
-        "what", choices=["env", "scorer", "learn", "soak"],
-        help="env: environment steps per second; scorer: scoring and encoding rates; "
-        "learn: PPO learning curves against the baselines and the oracle; soak: the vector "
-        "env under a long random load, memory sampled, restarted sessions checked for leaks",
-    )
-    bench.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
-    bench.add_argument("--preset", default="standard", help="learn: training preset")
-    bench.add_argument("--seeds", type=int, default=3, help="learn: seeds 0..S-1")
-    bench.add_argument("--minutes", type=float, default=15.0, help="learn: training time per seed")
-    bench.add_argument("--out", type=Path, default=Path("runs/bench-learn"),
-                       help="learn: where runs and learning.json go")
-    bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                       help="learn: override any training config key")
-    bench.add_argument("--users", type=int, default=10_000, help="soak: concurrent users")
-    bench.add_argument("--steps", type=int, default=1_000_000, help="soak: user-steps in all")
-    add_runs_option(bench)
+    # One sub-command each, so that an option of one benchmark is refused by another.
+    benchmarks = bench.add_subparsers(dest="what", required=True)
+    for name, text in (("env", "environment steps per second"),
+                       ("scorer", "scoring and encoding rates")):
+        timed = benchmarks.add_parser(name, help=text)
+        timed.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
+    learn = benchmarks.add_parser(
+        "learn", help="PPO learning curves against the baselines and the oracle")
+    learn.add_argument("--preset", default="standard", help="training preset")
+    learn.add_argument("--seeds", type=int, default=3, help="seeds 0..S-1")
+    learn.add_argument("--minutes", type=float, default=15.0, help="training time per seed")
+    learn.add_argument("--out", type=Path, help="where runs and learning.json go (default: "
+                       "RUNS/bench-learn, in the --runs workspace)")
+    learn.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override any training config key")
+    add_runs_option(learn)
+    soak = benchmarks.add_parser(
+        "soak", help="the vector env under a long random load, memory sampled, restarted "
+        "sessions checked for leaks")
+    soak.add_argument("--users", type=int, default=10_000, help="concurrent users")
+    soak.add_argument("--steps", type=int, default=1_000_000, help="user-steps in all")
     bench.set_defaults(run=_bench)
 
     dashboard = commands.add_parser(
@@ -286,6 +296,24 @@ def scorer_overrides(sets: Sequence[str]) -> tuple[list[str], list[str]]:
     return scorer, [text for text in sets if text not in scorer]
 
 
+def refuse_flag_and_set(
+    flags: Mapping[str, str], given: Mapping[str, Any], sets: Sequence[str]
+) -> None:
+    """Refuse a key given both by its flag and by `--set KEY=VALUE` (one would silently
+    override the other).
+
+    Args:
+        flags: config key → the flag that sets it (`{"seed": "--seed"}`).
+        given: config key → value, of the flags given.
+        sets: the `--set` strings.
+    """
+    for text in sets:
+        key = text.partition("=")[0].strip()
+        if key in given:
+            raise ConfigError(f"{flags[key]} {given[key]} and --set {text.strip()} both set "
+                              f"{key}; give it once")
+
+
 def _simulate(args: argparse.Namespace) -> int:
     from ifr_sim.agents.evaluation.simulation import (
         episode_record,
@@ -301,10 +329,11 @@ def _simulate(args: argparse.Namespace) -> int:
     config = world_config(args)
     agent = make_agent(args.policy, build_world(config))
     store = RunStore(args.runs)
+    output: Path = args.output or args.runs / "episodes.jsonl"
     run_config = {"world": to_dict(config), "policy": args.policy, "episodes": args.episodes}
     with store.recording("simulate", run_config, args.seed) as run_id:
         episodes = run_episodes(agent, config, args.episodes, args.seed)
-        write_episodes(episodes, args.output)
+        write_episodes(episodes, output)
         summary = summarise(episodes)
         store.log_episodes(run_id, [episode_record(episode) for episode in episodes])
         store.log_metrics(run_id, 0, {f"rollout/{name}": mean
@@ -313,7 +342,7 @@ def _simulate(args: argparse.Namespace) -> int:
     print(f"{'metric':<16}{'mean':>10}{'95% CI':>12}")
     for name, (mean, half) in summary.items():
         print(f"{name:<16}{mean:>10.4f}{'± ' + format(half, '.4f'):>12}")
-    print(f"episodes written to {args.output}; run {run_id} recorded in {store.path}")
+    print(f"episodes written to {output}; run {run_id} recorded in {store.path}")
     return 0
 
 
@@ -418,7 +447,10 @@ def _train(args: argparse.Namespace) -> int:
 
     store = RunStore(args.runs)
     progress_bar = not args.no_progress
-    run_dir: Path = args.resume or args.run_dir or Path("runs/train")
+    run_dir: Path = args.resume or args.run_dir or args.runs / "train"
+    if args.as_new_run and args.resume is None:
+        raise ConfigError("--as-new-run goes with --resume RUN_DIR (a new training run is "
+                          "always recorded as a new run)")
     try:
         if args.resume is not None:
             fixed = {"--preset": args.preset, "--config": args.config, "--seed": args.seed,
@@ -429,12 +461,21 @@ def _train(args: argparse.Namespace) -> int:
                 raise ConfigError(
                     f"--resume continues the run with the config in its checkpoint; drop "
                     f"{', '.join(given)} (only --total-steps may change, to train further)")
-            summary, run_id = resume_recorded(run_dir, store, args.total_steps, progress_bar)
+            summary, run_id = resume_recorded(run_dir, store, args.total_steps, progress_bar,
+                                              args.as_new_run)
         else:
+            if args.preset and args.config:
+                raise ConfigError(
+                    f"--preset {args.preset} and --config {args.config} both pick the base "
+                    f"config; put `preset = \"{args.preset}\"` at the top of {args.config} "
+                    "(the file is laid over that preset), or drop one of them")
             config = (load_train_config(args.config) if args.config
                       else train_preset(args.preset or DEFAULT_TRAIN_PRESET))
             flags = {"seed": args.seed, "total_steps": args.total_steps,
                      "tensorboard_log": str(args.tensorboard) if args.tensorboard else None}
+            refuse_flag_and_set({"seed": "--seed", "total_steps": "--total-steps",
+                                 "tensorboard_log": "--tensorboard"},
+                                {k: v for k, v in flags.items() if v is not None}, args.set)
             config = with_overrides(config, {k: v for k, v in flags.items() if v is not None})
             config = with_overrides(config, args.set)
             # Recorded with an absolute catalog path, which works from any directory.
@@ -470,6 +511,12 @@ def _sweep(args: argparse.Namespace) -> int:
     from ifr_sim.agents.experiments.sweep_results import summary_lines
     from ifr_sim.agents.experiments.sweep_spec import load_sweep
 
+    local_only = [flag for flag, value in (("--ray-dir", args.ray_dir),
+                                           ("--ray-dashboard", args.ray_dashboard)) if value]
+    if args.address and local_only:
+        raise ConfigError(f"{' and '.join(local_only)} set up a local Ray, which --address "
+                          f"{args.address} does not start (the cluster has its own): drop "
+                          "one or the other")
     spec = load_sweep(args.config)
     given = {"address": args.address, "storage": args.storage,
              "max_concurrent": args.max_concurrent, "max_failures": args.max_failures,
@@ -525,8 +572,8 @@ def _evaluate_instruction_file(
 def _demo(args: argparse.Namespace) -> int:
     from ifr_sim.apps.demo import run_demo
 
-    run_demo(world_config(args), args.episodes, args.seed, args.train_steps, args.run_dir,
-             RunStore(args.runs))
+    run_demo(world_config(args), args.episodes, args.seed, args.train_steps,
+             args.run_dir or args.runs / "demo", RunStore(args.runs))
     return 0
 
 
@@ -540,8 +587,8 @@ def _bench(args: argparse.Namespace) -> int:
         from ifr_sim.agents.training.train_config import train_preset
 
         config = with_overrides(train_preset(args.preset), args.set)
-        run_learning_benchmark(config, list(range(args.seeds)), args.minutes, args.out,
-                               RunStore(args.runs))
+        run_learning_benchmark(config, list(range(args.seeds)), args.minutes,
+                               args.out or args.runs / "bench-learn", RunStore(args.runs))
     elif args.what == "soak":
         from ifr_sim.envs.soak import report, run_soak
 
@@ -574,8 +621,8 @@ def _runs_show(args: argparse.Namespace) -> int:
     run = store.run(args.run_id)
     fields: dict[str, Any] = {
         "id": run.id, "kind": run.kind, "status": run.status, "seed": run.seed,
-        "started": run.started_at, "ended": run.ended_at, "checkpoint": run.checkpoint,
-        "error": run.error,
+        "started": run.started_at, "ended": run.ended_at, "directory": run.directory,
+        "checkpoint": run.checkpoint, "error": run.error,
     }
     for name, value in fields.items():
         if value is not None:
@@ -590,9 +637,19 @@ def _runs_show(args: argparse.Namespace) -> int:
 
 
 def _runs_delete(args: argparse.Namespace) -> int:
+    from ifr_sim.agents.training.run_lock import RunDirectoryBusyError, idle_run_directory
+
     store = RunStore(args.runs)
     run = store.run(args.run_id)
-    store.delete_run(run.id)
+    try:  # holding the run directory's lock: no training can start in it meanwhile
+        with idle_run_directory(Path(run.directory)) if run.directory else nullcontext():
+            store.delete_run(run.id)
+    except RunDirectoryBusyError as busy:
+        raise ConfigError(
+            f"run {run.id} is still training in {run.directory} (pid {busy.pid}); deleting "
+            f"its record would end it: stop it first (Ctrl-C in its terminal, or `kill "
+            f"{busy.pid}`, saves a checkpoint), then delete the run"
+        ) from None
     print(f"deleted run {run.id}: its record, metrics, episodes and evaluations")
     if run.checkpoint:
         print(f"checkpoint files are never deleted: {run.checkpoint} is still there")

@@ -38,7 +38,7 @@ STATUSES = ("running", "finished", "failed")
 BUSY_TIMEOUT_S = 30.0
 """How long a call waits for another process's write lock before it gives up."""
 _RUN_COLUMNS = ("id, kind, status, config, seed, started_at, ended_at, error, checkpoint, "
-                "parent_id, sweep_id")
+                "parent_id, sweep_id, directory")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -52,7 +52,8 @@ CREATE TABLE IF NOT EXISTS runs (
     error TEXT,
     checkpoint TEXT,
     parent_id TEXT,
-    sweep_id TEXT
+    sweep_id TEXT,
+    directory TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_by_sweep ON runs (sweep_id);
 CREATE TABLE IF NOT EXISTS metrics (
@@ -77,6 +78,10 @@ CREATE INDEX IF NOT EXISTS evaluations_by_run ON evaluations (run_id, step);
 """
 
 
+class RunStoreError(ValueError):
+    """The run store's database or workspace cannot be used; the message says what to do."""
+
+
 class UnknownRunError(KeyError):
     """A run id that is not in the store; the message says how to find the ids."""
 
@@ -99,6 +104,8 @@ class RunRecord:
     checkpoint: str | None
     parent_id: str | None
     sweep_id: str | None
+    directory: str | None = None
+    """Where the run keeps its files (a training run's RUN_DIR), once it has said so."""
 
 
 class RunStore:
@@ -107,20 +114,41 @@ class RunStore:
     def __init__(self, workspace: Path) -> None:
         self.workspace = Path(workspace)
         self.path = self.workspace / DATABASE
-        self.workspace.mkdir(parents=True, exist_ok=True)
+        try:
+            self.workspace.mkdir(parents=True, exist_ok=True)
+        except OSError as error:  # a file in the way, no permission, ...
+            raise RunStoreError(
+                f"cannot use {self.workspace} as the run store workspace "
+                f"({error.strerror or error}): pass --runs DIR (or set $IFR_SIM_RUNS to) a "
+                f"directory you can write; its {DATABASE} holds the runs"
+            ) from None
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")  # persistent: stored in the file
             db.executescript(_SCHEMA)
+            _add_directory_column(db)
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        """A fresh connection whose `with` body is one transaction (commit or roll back)."""
-        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
+    def _connect(self, run_id: str | None = None) -> Iterator[sqlite3.Connection]:
+        """A fresh connection whose `with` body is one transaction (commit or roll back).
+
+        SQLite's errors become a `RunStoreError` that says what to do, and a row that
+        refers to a missing run (`run_id`, deleted meanwhile) an `UnknownRunError`.
+        """
+        try:
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
+        except sqlite3.Error as error:
+            raise self._unusable(error) from None
         try:
             db.execute("PRAGMA synchronous=NORMAL")  # safe in WAL mode; no fsync per commit
             db.execute("PRAGMA foreign_keys=ON")
             with db:
                 yield db
+        except sqlite3.IntegrityError as error:
+            if run_id is not None and "FOREIGN KEY" in str(error):
+                raise self._unknown(run_id) from None
+            raise self._unusable(error) from None
+        except sqlite3.DatabaseError as error:  # not a database, damaged, locked, read-only
+            raise self._unusable(error) from None
         finally:
             db.close()
 
@@ -156,7 +184,7 @@ class RunStore:
             for key, value in values.items()
             if not math.isnan(float(value))
         ]
-        with self._connect() as db:
+        with self._connect(run_id) as db:
             db.executemany(
                 "INSERT INTO metrics (run_id, step, key, value) VALUES (?, ?, ?, ?)", rows
             )
@@ -167,12 +195,12 @@ class RunStore:
             (run_id, int(data.get("episode", number)), _to_json(data))
             for number, data in enumerate(episodes)
         ]
-        with self._connect() as db:
+        with self._connect(run_id) as db:
             db.executemany("INSERT INTO episodes (run_id, episode, data) VALUES (?, ?, ?)", rows)
 
     def log_evaluation(self, run_id: str, step: int, result: Mapping[str, Any]) -> None:
         """Record one evaluation result (all its keys, CIs included) at `step`."""
-        with self._connect() as db:
+        with self._connect(run_id) as db:
             db.execute(
                 "INSERT INTO evaluations (run_id, step, results) VALUES (?, ?, ?)",
                 (run_id, int(step), _to_json(result)),
@@ -211,8 +239,22 @@ class RunStore:
 
     def set_checkpoint(self, run_id: str, checkpoint: str | Path) -> None:
         """Record where the run's checkpoint is (while it is still running)."""
+        self._set(run_id, "checkpoint", str(checkpoint))
+
+    def set_directory(self, run_id: str, directory: str | Path) -> None:
+        """Record the directory the run keeps its files in (a training run's RUN_DIR).
+
+        What tells `ifr-sim runs delete` where to look for a process still training it.
+        """
+        self._set(run_id, "directory", str(directory))
+
+    def _set(self, run_id: str, column: str, value: str) -> None:
         with self._connect() as db:
-            db.execute("UPDATE runs SET checkpoint = ? WHERE id = ?", (str(checkpoint), run_id))
+            updated = db.execute(
+                f"UPDATE runs SET {column} = ? WHERE id = ?", (value, run_id)
+            ).rowcount
+        if not updated:
+            raise self._unknown(run_id)
 
     def resume_run(
         self, run_id: str, step: int, config: Mapping[str, Any] | None = None
@@ -318,6 +360,27 @@ class RunStore:
         if not deleted:
             raise self._unknown(run_id)
 
+    def _unusable(self, error: sqlite3.Error) -> RunStoreError:
+        """What to do about an SQLite error: wait, fix permissions, or set the file aside."""
+        text = str(error)
+        if "locked" in text or "busy" in text:
+            return RunStoreError(
+                f"the run store {self.path} stayed locked by another process for "
+                f"{BUSY_TIMEOUT_S:.0f} s ({text}); try again when it is done, or pass "
+                "--runs DIR with another workspace"
+            )
+        if "readonly" in text or "read-only" in text:
+            return RunStoreError(
+                f"the run store {self.path} is read-only ({text}); make it and "
+                f"{self.workspace} writable, or pass --runs DIR with a writable workspace"
+            )
+        return RunStoreError(
+            f"the run store {self.path} cannot be used ({text}): it is damaged, not an "
+            f"ifr-sim run store, or from an incompatible ifr-sim; move it aside (`mv "
+            f"{self.path} {self.path}.bad`) and an empty store is started there, or pass "
+            "--runs DIR with another workspace"
+        )
+
     def _unknown(self, run_id: str) -> UnknownRunError:
         return UnknownRunError(
             f"no run {run_id!r} in {self.path}; "
@@ -325,10 +388,22 @@ class RunStore:
         )
 
 
+def _add_directory_column(db: sqlite3.Connection) -> None:
+    """A store written before runs recorded their directory gets the column (once)."""
+    if "directory" in {row[1] for row in db.execute("PRAGMA table_info(runs)")}:
+        return
+    try:
+        db.execute("ALTER TABLE runs ADD COLUMN directory TEXT")
+    except sqlite3.OperationalError as error:  # another process added it just now
+        if "duplicate column" not in str(error):
+            raise
+
+
 def _record(row: tuple[Any, ...]) -> RunRecord:
-    run_id, kind, status, config, seed, started, ended, error, checkpoint, parent, sweep = row
+    (run_id, kind, status, config, seed, started, ended, error, checkpoint, parent, sweep,
+     directory) = row
     return RunRecord(run_id, kind, status, json.loads(config), seed, started, ended, error,
-                     checkpoint, parent, sweep)
+                     checkpoint, parent, sweep, directory)
 
 
 def _timestamp(moment: datetime) -> str:

