@@ -230,7 +230,8 @@ class WorldConfig:
     )
     language: str = help_field(
         "templates", "instruction language: 'templates' (English templates fitted to the "
-        "catalog) or another registered one (register_language)"
+        "catalog), 'rich' (keywords, chat, moods, comparisons, loose ranges, typos; a "
+        "held-out style) or another registered one (register_language)"
     )
     split: Split = help_field(
         "train", "which users and instruction templates: train, heldout, or all"

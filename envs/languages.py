@@ -1,4 +1,5 @@
-"""Instruction languages by name: the built-in template language, and `register_language`.
+"""Instruction languages by name: the built-in ones ("templates", "rich"), and
+`register_language`.
 
 An instruction language samples the intents of a world's intent bank, says them, and
 rewords them when a user refines; a registered one is an `InstructionLanguage` (or a
@@ -13,6 +14,7 @@ from typing import cast
 
 from ifr_sim.core.catalog import Catalog
 from ifr_sim.core.instructions import InstructionLanguage
+from ifr_sim.core.instructions.rich import RichLanguage
 from ifr_sim.envs.config import Split
 from ifr_sim.envs.registry import LANGUAGES
 
@@ -27,6 +29,13 @@ def templates(catalog: Catalog, split: Split, specificity: float) -> Instruction
     """English instructions from the templates of `split`, words fitted to the catalog."""
     return InstructionLanguage(catalog, split=split, specificity=specificity,
                                min_matching_items=MIN_ITEMS)
+
+
+def rich(catalog: Catalog, split: Split, specificity: float) -> InstructionLanguage:
+    """Instructions in the ways people type them: keywords, chat, moods, comparisons,
+    loose ranges, typos; the question style is held out whole (`rich.py`)."""
+    return RichLanguage(catalog, split=split, specificity=specificity,
+                        min_matching_items=MIN_ITEMS)
 
 
 def register_language(name: str, factory: LanguageFactory) -> None:

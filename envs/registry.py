@@ -92,6 +92,7 @@ CATALOGS = Registry("catalog", "catalog.source", "register_catalog", {
 
 LANGUAGES = Registry("instruction language", "language", "register_language", {
     "templates": "ifr_sim.envs.languages:templates",
+    "rich": "ifr_sim.envs.languages:rich",
 })
 
 CANDIDATE_GENERATORS = Registry(

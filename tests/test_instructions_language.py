@@ -26,7 +26,7 @@ from ifr_sim.core.instructions import (
     Vocabulary,
     satisfying_items,
 )
-from ifr_sim.core.instructions.render import _Draws
+from ifr_sim.core.instructions.render import Draws
 
 CATALOGS = pytest.mark.parametrize("catalog", [movie_catalog(), shop_catalog()],
                                    ids=["movies", "shop"])
@@ -251,7 +251,7 @@ def test_refinement_utterances_draw_as_one_generator_call_per_user_would() -> No
     batched = renderer.refinements(kinds, values, np.random.default_rng(3))
     rng = np.random.default_rng(3)
     one_by_one = [
-        renderer._refinement(kind, value, _Draws(rng, size=4)) if kind >= 0
+        renderer._refinement(kind, value, Draws(rng, size=4)) if kind >= 0
         else "Show me something else."
         for kind, value in zip(kinds.tolist(), values.tolist(), strict=True)
     ]

@@ -11,9 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ifr_sim.core.catalog.catalog import Domain
 from ifr_sim.core.instructions.intent import Popularity
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -172,11 +175,20 @@ DOMAIN_WORDS: Mapping[Domain, DomainWords] = {
 }
 
 
-def category_phrases(words: DomainWords, name: str) -> CategoryPhrases:
-    """The phrases for category `name`, or a plain fallback built from the name itself."""
+def lookup(table: Mapping[str, T], name: str) -> T | None:
+    """The entry of category `name` in a table keyed by `category_key` (a plural "s" or
+    "es" optional), or None."""
     key = category_key(name)
     for candidate in (key, key.removesuffix("es"), key.removesuffix("s")):
-        if candidate in words.categories:
-            return words.categories[candidate]
+        if candidate in table:
+            return table[candidate]
+    return None
+
+
+def category_phrases(words: DomainWords, name: str) -> CategoryPhrases:
+    """The phrases for category `name`, or a plain fallback built from the name itself."""
+    found = lookup(words.categories, name)
+    if found is not None:
+        return found
     readable = " ".join(re.split(r"[\s_\-]+", name.strip().lower()))
     return CategoryPhrases(heads=(f"{readable} {words.nouns[0]}",), avoid=(readable,))

@@ -6,7 +6,7 @@ A description is a noun phrase assembled from the intent's parts,
 
 e.g. "a highly rated comedy from the 90s, no animation" or "something like Toy Story (1995)",
 with every slot phrased by a random choice among the vocabulary's variants. Randomness
-comes only from the caller's generator, drawn in small batches (`_Draws`) because a numpy
+comes only from the caller's generator, drawn in small batches (`Draws`) because a numpy
 call per word choice would dominate the cost of rendering.
 """
 
@@ -43,7 +43,7 @@ SOMETHING_CHANCE = 0.4
 """How often a description without a category says "something" rather than "a movie"."""
 
 
-class _Draws:
+class Draws:
     """Uniform numbers drawn from `rng` a batch at a time, consumed one per word choice
     (last first); `values` are uniforms drawn already, used up before drawing more."""
 
@@ -86,7 +86,7 @@ class Renderer:
         self, intent: Intent, templates: Sequence[Template], rng: np.random.Generator
     ) -> tuple[str, Template]:
         """A full instruction for `intent` in one of `templates`, and the template used."""
-        draws = _Draws(rng)
+        draws = Draws(rng)
         template = draws.pick(templates)
         text = template.text
         if "{desc}" in text:
@@ -97,7 +97,7 @@ class Renderer:
             text = text.replace("{occasion}", draws.pick(self.vocabulary.occasions))
         return text, template
 
-    def describe(self, intent: Intent, draws: _Draws, plural: bool) -> str:
+    def describe(self, intent: Intent, draws: Draws, plural: bool) -> str:
         """A noun phrase for `intent`: singular with its article, or a bare plural."""
         vocab, number = self.vocabulary, int(plural)
         head = None
@@ -132,7 +132,7 @@ class Renderer:
         return " ".join([self._noun_phrase(head, premods, draws, plural), *postmods]) + exclusion
 
     def _noun_phrase(
-        self, head: str | None, premods: list[str], draws: _Draws, plural: bool
+        self, head: str | None, premods: list[str], draws: Draws, plural: bool
     ) -> str:
         if head is None:
             if not plural and draws.chance(SOMETHING_CHANCE):
@@ -154,17 +154,17 @@ class Renderer:
         """What each user says to add one part (`KINDS[kind]` with `value`; -1: nothing).
 
         A user who says something makes two word choices from four uniforms of their own,
-        drawn for all users in one call (row order, as one `_Draws` per user would).
+        drawn for all users in one call (row order, as one `Draws` per user would).
         """
         speaking = int(np.count_nonzero(kinds >= 0))
         uniforms = iter(rng.random((speaking, 4)).tolist())
         return [
-            self._refinement(kind, value, _Draws(rng, values=next(uniforms)))
+            self._refinement(kind, value, Draws(rng, values=next(uniforms)))
             if kind >= 0 else NOTHING_TO_ADD
             for kind, value in zip(kinds.tolist(), values.tolist(), strict=True)
         ]
 
-    def _refinement(self, kind: int, value: int, draws: _Draws) -> str:
+    def _refinement(self, kind: int, value: int, draws: Draws) -> str:
         vocab = self.vocabulary
         if kind == 0:
             return draws.pick(REFINE_EXCLUDE).format(draws.pick(vocab.categories[value].avoid))

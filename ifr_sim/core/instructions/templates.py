@@ -17,7 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-Style = Literal["preference", "intention", "task"]
+Style = Literal["preference", "intention", "task",
+                "keyword", "chatty", "mood", "comparison", "question"]
+"""Every style's name; the last five are the rich language's (`rich.py`)."""
 Split = Literal["train", "heldout", "all"]
 HELDOUT_EVERY = 4
 
@@ -91,9 +93,16 @@ TEMPLATES: tuple[Template, ...] = tuple(
 )
 """All templates, in a fixed order."""
 
+
+def in_split(template: Template, split: Literal["train", "heldout"]) -> bool:
+    """Whether `template` belongs to `split`: every fourth of a style is held out."""
+    heldout = int(template.id[-2:]) % HELDOUT_EVERY == HELDOUT_EVERY - 1
+    return heldout == (split == "heldout")
+
+
 TEMPLATE_SPLITS: Mapping[str, tuple[Template, ...]] = {
-    "train": tuple(t for t in TEMPLATES if int(t.id[-2:]) % HELDOUT_EVERY != HELDOUT_EVERY - 1),
-    "heldout": tuple(t for t in TEMPLATES if int(t.id[-2:]) % HELDOUT_EVERY == HELDOUT_EVERY - 1),
+    "train": tuple(t for t in TEMPLATES if in_split(t, "train")),
+    "heldout": tuple(t for t in TEMPLATES if in_split(t, "heldout")),
 }
 """Every fourth template of each style is held out; the rest are for training."""
 
