@@ -24,11 +24,19 @@ def _zero_shot(world: World, scorer: ScorerConfig | None) -> Agent:
                        world.config.slate_size)
 
 
+def _plain_minilm(world: World) -> Agent:
+    """The bare encoder's cosine over plain item texts (imported lazily, as above)."""
+    from ifr_sim.agents.baselines.plain_minilm import PlainMiniLMAgent
+
+    return PlainMiniLMAgent(world.catalog, world.config.slate_size)
+
+
 AGENTS: dict[str, Callable[[World, ScorerConfig | None], Agent]] = {
     "random": lambda world, _: RandomAgent(world.config.slate_size),
     "popularity": lambda world, _: PopularityAgent(world.catalog, world.config.slate_size),
     "bm25": lambda world, _: BM25Agent(world.catalog, world.config.slate_size),
     "linucb": lambda world, _: LinUCBAgent(world.catalog, world.config.slate_size),
+    "plain-minilm": lambda world, _: _plain_minilm(world),
     "zero-shot": _zero_shot,
     "oracle": lambda world, _: OracleAgent(),
 }
