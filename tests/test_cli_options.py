@@ -5,7 +5,7 @@
 - A catalog key the catalog does not read (`catalog.size` on MovieLens) is an error,
   from the command line and from `gymnasium.make` alike.
 - Two options that say the same thing (`--preset` and `--config`, `--seed` and
-  `--set seed=...`), an option of one benchmark given to another, a local-Ray option with
+  `--set seed=...`, `--num-candidates` and `--set num_candidates=...`), an option of one benchmark given to another, a local-Ray option with
   a cluster address, `--as-new-run` without `--resume`: each is refused.
 """
 
@@ -110,6 +110,10 @@ def test_other_catalog_keys_the_catalog_ignores_are_refused(
         (["train", "--total-steps", "10", "--set", "total_steps=20"],
          "--total-steps 10 and --set total_steps=20 both set total_steps"),
         (["train", "--as-new-run"], "--as-new-run goes with --resume RUN_DIR"),
+        (["simulate", "--preset", "synthetic-shop", "--config", "t.toml"],
+         "--preset synthetic-shop and --config t.toml both pick the base config"),
+        (["evaluate", "--num-candidates", "20", "--set", "num_candidates=30"],
+         "--num-candidates 20 and --set num_candidates=30 both set num_candidates"),
         (["sweep", "--config", "s.toml", "--address", "auto", "--ray-dir", "r"],
          "--ray-dir set up a local Ray, which --address auto does not start"),
     ],

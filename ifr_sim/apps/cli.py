@@ -269,6 +269,7 @@ def world_config(
         overrides: the `--set` strings to apply (default: all of `args.set`).
     """
     if base is None:
+        refuse_preset_and_config(args)
         base = (load_world_config(args.config) if args.config
                 else preset_config(args.preset or DEFAULT_PRESET))
     flags = {
@@ -278,7 +279,12 @@ def world_config(
         "split": args.split,
     }
     pairs = {key: value for key, value in flags.items() if value is not None}
-    for text in args.set if overrides is None else overrides:
+    sets = args.set if overrides is None else overrides
+    # Not `split`: evaluate and demo default it, and a --set of it is how to change that.
+    refuse_flag_and_set({"catalog.source": "--catalog", "num_candidates": "--num-candidates",
+                         "slate_size": "--slate-size"},
+                        {key: value for key, value in pairs.items() if key != "split"}, sets)
+    for text in sets:
         key, value = parse_override(text)
         if key.startswith(SCORER_PREFIX):
             raise ConfigError(
@@ -294,6 +300,16 @@ def scorer_overrides(sets: Sequence[str]) -> tuple[list[str], list[str]]:
     """`--set` strings split into the scorer's (`scorer.KEY=VALUE`) and the world's."""
     scorer = [text for text in sets if text.lstrip().startswith(SCORER_PREFIX)]
     return scorer, [text for text in sets if text not in scorer]
+
+
+def refuse_preset_and_config(args: argparse.Namespace) -> None:
+    """A config file names its own base preset (a top-level `preset` key), so a `--preset`
+    given with `--config` would be ignored: refuse the two together."""
+    if args.preset and args.config:
+        raise ConfigError(
+            f"--preset {args.preset} and --config {args.config} both pick the base config; "
+            f"put `preset = \"{args.preset}\"` at the top of {args.config} (the file is laid "
+            "over that preset), or drop one of them")
 
 
 def refuse_flag_and_set(
@@ -464,11 +480,7 @@ def _train(args: argparse.Namespace) -> int:
             summary, run_id = resume_recorded(run_dir, store, args.total_steps, progress_bar,
                                               args.as_new_run)
         else:
-            if args.preset and args.config:
-                raise ConfigError(
-                    f"--preset {args.preset} and --config {args.config} both pick the base "
-                    f"config; put `preset = \"{args.preset}\"` at the top of {args.config} "
-                    "(the file is laid over that preset), or drop one of them")
+            refuse_preset_and_config(args)
             config = (load_train_config(args.config) if args.config
                       else train_preset(args.preset or DEFAULT_TRAIN_PRESET))
             flags = {"seed": args.seed, "total_steps": args.total_steps,
