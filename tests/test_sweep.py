@@ -49,6 +49,7 @@ from ifr_sim.agents.experiments.sweep_results import (
     sweep_trials,
 )
 from ifr_sim.agents.experiments.sweep_spec import load_sweep, parse_sweep, trial_key
+from ifr_sim.agents.training.checkpoint import read_checkpoint
 from ifr_sim.apps.cli import main
 from ifr_sim.core.config import ConfigError, to_dict
 from ifr_sim.core.run_store import RunStore
@@ -585,7 +586,7 @@ def test_a_tiny_ray_sweep_records_linked_runs_and_a_rerun_skips_them(
         assert [step for step, _ in store.evaluations(run.id)] == [0, 128, 256]
         checkpoint = Path(run.checkpoint)  # the newest one, in Tune's storage
         assert checkpoint.is_relative_to(storage) and checkpoint.name.startswith("checkpoint_")
-        assert json.loads((checkpoint / "state.json").read_text())["finished"]
+        assert read_checkpoint(checkpoint).state.finished  # a whole trainer checkpoint
     retried = f"failed   scorer.model_path={missing} seed=0: ModelLoadError: "
     assert out.count(retried) == 2 and f"{retried}" in out and "; retrying\n" in out
     assert f"failed: scorer.model_path={missing} seed=0" in out

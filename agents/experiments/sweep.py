@@ -43,6 +43,8 @@ _SOCKET_TAIL = "/session_2026-01-01_00-00-00_000000_4194304/sockets/plasma_store
 """The longest path Ray appends to its temporary folder for a socket (7-digit process id)."""
 RAY_DIR_MAX = SOCKET_PATH_MAX - len(_SOCKET_TAIL)
 RESOURCE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]*")
+TRIAL_CPUS = 1.0
+"""CPUs a trial asks for unless told otherwise: it trains on one torch thread."""
 
 
 class SweepError(ValueError):
@@ -72,7 +74,7 @@ class RayOptions:
     storage: str | None = None
     max_concurrent: int | None = None
     max_failures: int = 0
-    trial_resources: Mapping[str, float] = field(default_factory=lambda: {"cpu": 1.0})
+    trial_resources: Mapping[str, float] = field(default_factory=lambda: {"cpu": TRIAL_CPUS})
     ray_dir: Path | None = None
     ray_dashboard: bool = False
 
@@ -162,7 +164,7 @@ def parse_resources(text: str) -> dict[str, float]:
         if name in resources:
             raise SweepError(f"--trial-resources names {name!r} twice: give it once")
         resources[name] = value
-    return {"cpu": 1.0, **resources}
+    return {"cpu": TRIAL_CPUS, **resources}
 
 
 def check_ray_dir(ray_dir: Path) -> Path:
