@@ -1,4 +1,4 @@
-"""The ifr-sim dashboard: curves, playground and episode inspector over the run store.
+"""The ifr-sim dashboard: curves, playground, episode inspector and fidelity over the run store.
 
 Start it with `ifr-sim dashboard --runs DIR` (or `streamlit run dashboards/app.py` with
 `IFR_SIM_RUNS=DIR`). It only reads the run store. This entry file only sets up the pages
@@ -17,7 +17,7 @@ HERE = Path(__file__).parent
 # its title in lower case (http://127.0.0.1:8501/playground). No docstrings for constants
 # in page scripts: Streamlit would write a bare string onto the page.
 PAGES = {"Curves": "curves_page.py", "Playground": "playground_page.py",
-         "Episodes": "episodes_page.py"}
+         "Episodes": "episodes_page.py", "Fidelity": "fidelity_page.py"}
 SWEEP_MODULE = "ifr_sim.dashboards.sweep_page"
 
 

@@ -197,6 +197,22 @@ def _parser() -> argparse.ArgumentParser:
         "sessions checked for leaks")
     soak.add_argument("--users", type=int, default=10_000, help="concurrent users")
     soak.add_argument("--steps", type=int, default=1_000_000, help="user-steps in all")
+    fidelity = benchmarks.add_parser(
+        "fidelity", help="simulated users against the real raters' held-out behaviour "
+        "(docs/fidelity.md)")
+    add_world_options(fidelity)
+    from ifr_sim.agents.experiments.fidelity.config import FidelityConfig as Sizes
+
+    fidelity.add_argument("--raters", type=int, help="real raters probed, 0 for all "
+                          f"(default: {Sizes.raters})")
+    fidelity.add_argument("--sessions", type=int, help="sessions per policy and sweep "
+                          f"setting (default: {Sizes.sessions})")
+    fidelity.add_argument("--seed", type=int, help="seed of samples, users and clicks")
+    for weight in ("taste", "quality"):
+        fidelity.add_argument(f"--sweep-{weight}", metavar="V1,V2,...",
+                              help=f"attractiveness.{weight} values of the sweep ('' for none)")
+    fidelity.add_argument("--json", type=Path, help="also write the results as one JSON object")
+    add_runs_option(fidelity)
     bench.set_defaults(run=_bench)
 
     dashboard = commands.add_parser(
@@ -601,6 +617,10 @@ def _bench(args: argparse.Namespace) -> int:
         config = with_overrides(train_preset(args.preset), args.set)
         run_learning_benchmark(config, list(range(args.seeds)), args.minutes,
                                args.out or args.runs / "bench-learn", RunStore(args.runs))
+    elif args.what == "fidelity":
+        from ifr_sim.apps.fidelity_bench import run_fidelity_command
+
+        return run_fidelity_command(args)
     elif args.what == "soak":
         from ifr_sim.envs.soak import report, run_soak
 
