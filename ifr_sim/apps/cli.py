@@ -182,6 +182,16 @@ def _parser() -> argparse.ArgumentParser:
                        ("scorer", "scoring and encoding rates")):
         timed = benchmarks.add_parser(name, help=text)
         timed.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
+    scorer_bench = benchmarks.choices["scorer"]
+    scorer_bench.add_argument("--arch", help="measure a decoder with the dimensions of this "
+                              "model (RANDOM weights: cost only), naive against shared-prefix "
+                              "scoring, e.g. qwen2.5-0.5b or llama-3.2-1b")
+    scorer_bench.add_argument("--layers", type=int, help="--arch: decoder layers to build "
+                              "(default: all on a GPU, 2 on a CPU)")
+    scorer_bench.add_argument("--candidates", metavar="N,...", help="--arch: candidates per "
+                              "ranking (default: 20,100,500)")
+    scorer_bench.add_argument("--device", help="--arch: 'auto', 'cpu' or 'cuda'")
+    scorer_bench.add_argument("--json", type=Path, help="--arch: also write the figures here")
     learn = benchmarks.add_parser(
         "learn", help="PPO learning curves against the baselines and the oracle")
     learn.add_argument("--preset", default="standard", help="training preset")
@@ -628,9 +638,9 @@ def _bench(args: argparse.Namespace) -> int:
         report(result, args.users)
         return 1 if result.leaks else 0
     else:
-        from ifr_sim.apps.scorer_benchmark import run_scorer_benchmark
+        from ifr_sim.apps.scorer_benchmark import run_scorer_command
 
-        run_scorer_benchmark(seconds=args.seconds)
+        return run_scorer_command(args)
     return 0
 
 

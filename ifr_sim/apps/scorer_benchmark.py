@@ -1,6 +1,9 @@
 """`ifr-sim bench scorer`: how fast the default scorer ranks and encodes, on this machine.
 
-Figures, not assertions. Three measurements, side by side in one run:
+With `--arch NAME` it measures a decoder of that architecture instead, naive against
+shared-prefix scoring, with random weights (`decoder_benchmark.py`).
+
+Figures, not assertions. Without `--arch`, three measurements, side by side in one run:
 1. candidates scored per second by the bi-encoder with cached item embeddings
    (256 users x 100 candidates per call, queries already encoded);
 2. instructions encoded per second by the scorer against a bare `transformers` forward
@@ -11,6 +14,7 @@ Figures, not assertions. Three measurements, side by side in one run:
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections.abc import Callable
 
@@ -110,3 +114,33 @@ def run_scorer_benchmark(seconds: float = 3.0) -> dict[str, float]:
     for name, value in results.items():
         print(f"{name:<50}{value:>14,.2f}" if "ratio" in name else f"{name:<50}{value:>14,.0f}")
     return results
+
+
+def run_scorer_command(args: argparse.Namespace) -> int:
+    """`ifr-sim bench scorer [--seconds S] [--arch NAME [--layers L] [--candidates N,...]
+    [--device D] [--json FILE]]`; unset options take the benchmark's defaults.
+
+    Raises:
+        ValueError: an option is malformed (the message says how to fix it).
+    """
+    if args.arch is None:
+        run_scorer_benchmark(seconds=args.seconds)
+        return 0
+    from ifr_sim.apps.decoder_benchmark import CANDIDATES, run_decoder_benchmark
+
+    candidates = CANDIDATES if args.candidates is None else _counts(args.candidates)
+    run_decoder_benchmark(args.arch, args.layers, candidates, args.seconds, args.device,
+                          args.json)
+    return 0
+
+
+def _counts(text: str) -> list[int]:
+    """Candidate counts from "20,100,500"."""
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        counts = []
+    if not counts or min(counts) < 1:
+        raise ValueError(f"--candidates {text!r} is invalid: give whole numbers of at least 1 "
+                         "separated by commas, e.g. --candidates 20,100,500")
+    return counts
