@@ -95,7 +95,7 @@ def run_trials(
         queue = Queue(actor_options={"num_cpus": 0}) if client else None
         callback = RecordingCallback(recorder.record if queue is None else queue.put, storage)
         tuner = _tuner(spec, trials, options, storage, recorder.echo)
-        _attach(tuner, callback)
+        _configure(tuner, callback, options.max_failures)
         if queue is None:
             tuner.fit()
         else:
@@ -145,28 +145,28 @@ def _tuner(
         run_config=tune.RunConfig(
             name=experiment_name(spec),
             storage_path=storage,
-            failure_config=tune.FailureConfig(max_failures=options.max_failures,
-                                              fail_fast=False),
             checkpoint_config=tune.CheckpointConfig(num_to_keep=CHECKPOINTS_KEPT),
             verbose=0,
         ),
     )
 
 
-def _attach(tuner: tune.Tuner, callback: tune.Callback) -> None:
-    """Give the Tuner our callback after it saved its state (`tuner.pkl`).
+def _configure(tuner: tune.Tuner, callback: tune.Callback, max_failures: int) -> None:
+    """Give the Tuner this run's callback and retries, after it saved its state.
 
-    A Tuner pickles its run config into its experiment folder, and a restored one brings
-    back the callbacks pickled then; the recorder of this run is attached here instead,
-    so it is never written to the storage and is the one a restored sweep reports to.
+    A Tuner pickles its run config into its experiment folder (`tuner.pkl`), and a
+    restored one brings back what was pickled then. This run's recorder (so never written
+    to the storage) and its `--max-failures` are set here instead, restored or not.
     """
+    failure_config = tune.FailureConfig(max_failures=max_failures, fail_fast=False)
     local = getattr(tuner, "_local_tuner", None)  # set unless with Ray Client
     if local is not None:
-        local.get_run_config().callbacks = [callback]
+        run_config = local.get_run_config()
+        run_config.callbacks, run_config.failure_config = [callback], failure_config
         return
     remote: Any = getattr(tuner, "_remote_tuner")  # noqa: B009 (a private attribute)
-    run_config: tune.RunConfig = ray.get(remote.get_run_config.remote())
-    run_config.callbacks = [callback]
+    run_config = ray.get(remote.get_run_config.remote())
+    run_config.callbacks, run_config.failure_config = [callback], failure_config
     ray.get(remote.set_run_config_and_remote_string_queue.remote(run_config, None))
 
 
