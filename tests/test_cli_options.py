@@ -6,7 +6,8 @@
   from the command line and from `gymnasium.make` alike.
 - Two options that say the same thing (`--preset` and `--config`, `--seed` and
   `--set seed=...`, `--num-candidates` and `--set num_candidates=...`), an option of one benchmark given to another, a local-Ray option with
-  a cluster address, `--as-new-run` without `--resume`: each is refused.
+  a cluster address, `--as-new-run` without `--resume`, a session option with an
+  instruction file (`--episodes`): each is refused.
 """
 
 from __future__ import annotations
@@ -114,6 +115,10 @@ def test_other_catalog_keys_the_catalog_ignores_are_refused(
          "--preset synthetic-shop and --config t.toml both pick the base config"),
         (["evaluate", "--num-candidates", "20", "--set", "num_candidates=30"],
          "--num-candidates 20 and --set num_candidates=30 both set num_candidates"),
+        (["evaluate", "--instructions", "i.jsonl", "--episodes", "50"],
+         "--episodes do not apply to --instructions: each line of i.jsonl is ranked once"),
+        (["evaluate", "--instructions", "i.jsonl", "--num-candidates", "30"],
+         "--num-candidates do not apply to --instructions"),
         (["sweep", "--config", "s.toml", "--address", "auto", "--ray-dir", "r"],
          "--ray-dir set up a local Ray, which --address auto does not start"),
     ],

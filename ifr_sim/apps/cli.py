@@ -31,6 +31,8 @@ from ifr_sim.envs.config import (
 RUNS_ENV = "IFR_SIM_RUNS"
 """Environment variable with the default run store workspace (else `runs`)."""
 
+EVALUATE_EPISODES = 500
+"""The sessions `evaluate` runs without --episodes."""
 DEFAULT_AGENT = "random"
 """The agent `evaluate` runs without --agent or --checkpoint."""
 SCORER_PREFIX = "scorer."
@@ -87,7 +89,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--checkpoint", type=Path, metavar="DIR",
                           help="evaluate this trained policy in the world it was trained in: "
                           "a checkpoint directory or the run directory of `ifr-sim train`")
-    evaluate.add_argument("--episodes", type=int, default=500, help="sessions (one per user)")
+    evaluate.add_argument("--episodes", type=int,
+                          help=f"sessions, one per user (default: {EVALUATE_EPISODES})")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of users, clicks and agent")
     evaluate.add_argument("--json", type=Path, help="also write the results as one JSON object")
     evaluate.add_argument(
@@ -393,9 +396,12 @@ def _evaluate(args: argparse.Namespace) -> int:
     from ifr_sim.agents.evaluation.records import evaluation_run_config, log_evaluation_result
     from ifr_sim.agents.registry import make_agent
 
+    _refuse_session_options(args)
     agent, world, recorded = _evaluated_agent(args)
     if args.instructions:
         return _evaluate_instruction_file(args, world, agent, recorded)
+    if args.episodes is None:
+        args.episodes = EVALUATE_EPISODES
     config = world.config
     store = RunStore(args.runs)
     run_config = {**evaluation_run_config(config, agent.name, args.episodes,
@@ -412,6 +418,18 @@ def _evaluate(args: argparse.Namespace) -> int:
     _report_evaluation(args, agent.name, result, metric_names(config.slate_size), run_id,
                        store)
     return 0
+
+
+def _refuse_session_options(args: argparse.Namespace) -> None:
+    """Options of simulated sessions that an instruction file would ignore are errors."""
+    unused = [flag for flag, value in (("--episodes", args.episodes),
+                                       ("--num-candidates", args.num_candidates))
+              if value is not None]
+    if args.instructions and unused:
+        raise ConfigError(
+            f"{' and '.join(unused)} do not apply to --instructions: each line of "
+            f"{args.instructions} is ranked once, over its own candidates or the whole "
+            "catalog; drop them")
 
 
 def _evaluated_agent(args: argparse.Namespace) -> tuple[Agent, World, dict[str, Any]]:
