@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from ifr_sim.core.run_store import KINDS, STATUSES, RunStore
-from ifr_sim.dashboards import charts, data, widgets
+from ifr_sim.dashboards import charts, data, transfer, widgets
 
 LIVE_EVERY_S = 5.0  # how often the charts re-read the store while a picked run is running
 ANY = "any"
@@ -21,6 +21,12 @@ REFERENCES_CAPTION = (
     "update; `best baseline (agent)` is the best `ifr-sim evaluate` run of a baseline "
     "(every agent but the oracle and the zero-shot scorer) and `oracle` the oracle's, "
     "recorded in this workspace on the same world (`ifr-sim demo` records them all)."
+)
+TRANSFER = "Hand-written instructions"
+TRANSFER_CAPTION = (
+    "Each picked training run's zero-shot policy, trained policy and plain MiniLM cosine on "
+    "a hand-written instruction set (`ifr-sim bench learn` measures them after training): "
+    "mean over its lines, ± the 95% confidence interval."
 )
 
 
@@ -85,6 +91,11 @@ def _charts(store: RunStore, selected: Sequence[str], window: int, combine: bool
         st.caption("no metrics recorded yet")
     else:
         st.dataframe(last)
+    lines = transfer.transfer_table(store, [run.id for run in records if run.kind == "train"])
+    if not lines.empty:
+        st.subheader(TRANSFER)
+        st.caption(TRANSFER_CAPTION)
+        st.dataframe(lines, hide_index=True)
 
 
 def _messages(store: RunStore, runs: pd.DataFrame) -> None:

@@ -6,6 +6,10 @@ baseline and the oracle on the same held-out sessions. The headline figure is th
 of the zero-shot → oracle gap that PPO closes, `(ppo − zero_shot) / (oracle − zero_shot)`,
 for CTR and for NDCG and intent precision at the full slate (`@K`: every line is
 measured on the same held-out sessions with the same cut-off, so the oracle's NDCG is 1).
+
+Given a hand-written instruction set, each seed also reports transfer to people's words:
+NDCG@10 and precision@10 of the zero-shot and the trained policy on that set, next to
+plain MiniLM cosine computed in the same run (`transfer.py`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,12 @@ from stable_baselines3.common.callbacks import BaseCallback
 
 from ifr_sim.agents.evaluation.online import evaluate, headline_metrics
 from ifr_sim.agents.evaluation.records import record_evaluation
+from ifr_sim.agents.experiments.transfer import (
+    TRANSFER_AGENTS,
+    read_human_set,
+    transfer_lines,
+    transfer_metrics,
+)
 from ifr_sim.agents.registry import AGENTS, make_agent
 from ifr_sim.agents.training.train_config import TrainConfig
 from ifr_sim.agents.training.trainer import train
@@ -72,21 +82,33 @@ def run_learning_benchmark(
     minutes: float,
     out_dir: Path,
     store: RunStore | None = None,
+    instructions: Path | None = None,
 ) -> dict[str, Any]:
     """Train once per seed within `minutes`, print the curves and the gap closed.
 
     With a `store`, every seed's training is recorded there as its own run, and every
-    baseline's evaluation as an `evaluate` run (the dashboard's reference levels).
+    baseline's evaluation as an `evaluate` run (the dashboard's reference levels). With
+    `instructions`, a hand-written instruction file, each seed's transfer lines are
+    measured on it (and recorded in the store).
+
+    Raises:
+        InstructionFileError: `instructions` is missing or malformed (before training).
     """
+    human = read_human_set(instructions, config.world) if instructions is not None else None
     runs: list[dict[str, Any]] = []
     for seed in seeds:
         seeded = dataclasses.replace(config, seed=seed)
-        summary = _train_seed(seeded, out_dir / f"seed{seed}", minutes, store)
+        run_dir = out_dir / f"seed{seed}"
+        summary, run_id = _train_seed(seeded, run_dir, minutes, store)
         lines = reference_lines(seeded, summary["history"][0])
         if store is not None:
             _record_references(store, seeded, lines)
-        runs.append({"seed": seed, "summary": summary, "references": lines})
+        run: dict[str, Any] = {"seed": seed, "summary": summary, "references": lines}
         _print_run(seed, summary, lines, curve_metrics(summary["final"]))
+        if instructions is not None and human is not None:
+            run["transfer"] = transfer_lines(seeded, run_dir, instructions, human, store, run_id)
+            _print_transfer(instructions, run["transfer"])
+        runs.append(run)
     report = _report(runs, curve_metrics(runs[0]["summary"]["final"]))
     (out_dir / "learning.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
     return report
@@ -94,12 +116,13 @@ def run_learning_benchmark(
 
 def _train_seed(
     config: TrainConfig, run_dir: Path, minutes: float, store: RunStore | None
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], str | None]:
+    """The training summary and the run's id in `store` (None without a store)."""
     limit = [WallClockLimit(minutes * 60)]
     if store is None:
-        return train(config, run_dir, callbacks=limit)
+        return train(config, run_dir, callbacks=limit), None
     with store.recording("train", to_dict(config), config.seed) as run_id:
-        return train(config, run_dir, callbacks=limit, store=store, run_id=run_id)
+        return train(config, run_dir, callbacks=limit, store=store, run_id=run_id), run_id
 
 
 def _record_references(
@@ -140,6 +163,15 @@ def _print_run(
         print(f"best baseline on {metric}: {best} {value:.4f}")
 
 
+def _print_transfer(path: Path, lines: dict[str, dict[str, Any]]) -> None:
+    metrics = transfer_metrics(lines["trained"])
+    print(f"transfer to {path} (mean ± 95% CI over its lines):")
+    print(f"{'':>14}" + "".join(f"{m:>22}" for m in metrics))
+    for name in TRANSFER_AGENTS:
+        print(f"{name:>14}" + "".join(
+            f"{lines[name][m]:>13.4f} ± {lines[name][m + '_ci95']:.4f}" for m in metrics))
+
+
 def _report(runs: list[dict[str, Any]], metrics: Sequence[str]) -> dict[str, Any]:
     report: dict[str, Any] = {"seeds": [r["seed"] for r in runs]}
     for metric in metrics:
@@ -159,4 +191,24 @@ def _report(runs: list[dict[str, Any]], metrics: Sequence[str]) -> dict[str, Any
                           "ahead_of_best_baseline": ahead}
         print(f"{metric}: gap closed {np.mean(closed):.3f} (per seed "
               f"{', '.join(f'{c:.3f}' for c in closed)}); ahead of best baseline: {ahead}")
+    if "transfer" in runs[0]:
+        report["transfer"] = _transfer_report([r["transfer"] for r in runs])
+    return report
+
+
+def _transfer_report(per_seed: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    """Per agent and metric: each seed's mean and CI on the hand-written set, and their
+    mean over seeds."""
+    report: dict[str, Any] = {}
+    for name in TRANSFER_AGENTS:
+        report[name] = {}
+        for metric in transfer_metrics(per_seed[0][name]):
+            values = [lines[name][metric] for lines in per_seed]
+            report[name][metric] = {
+                "per_seed": values,
+                "ci95_per_seed": [lines[name][f"{metric}_ci95"] for lines in per_seed],
+                "mean": float(np.mean(values)),
+            }
+            print(f"transfer {name} {metric}: {np.mean(values):.3f} (per seed "
+                  f"{', '.join(f'{v:.3f}' for v in values)})")
     return report

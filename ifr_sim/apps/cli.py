@@ -204,7 +204,17 @@ def _parser() -> argparse.ArgumentParser:
                        "RUNS/bench-learn, in the --runs workspace)")
     learn.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override any training config key")
+    learn.add_argument("--instructions", metavar="FILE|none",
+                       help="hand-written instruction file the zero-shot and trained scorers "
+                       "and plain MiniLM are scored on after each seed (default: "
+                       "data/instructions/<catalog>-dev.jsonl of a checkout for MovieLens "
+                       "and the synthetic shop; none: skip)")
     add_runs_option(learn)
+    language = benchmarks.add_parser(
+        "language", help="lexical diversity (distinct-n, self-BLEU) of every instruction "
+        "language next to the hand-written sets")
+    language.add_argument("--seed", type=int, default=0, help="seed of the sampled intents")
+    language.add_argument("--json", type=Path, help="also write the table as JSON")
     soak = benchmarks.add_parser(
         "soak", help="the vector env under a long random load, memory sampled, restarted "
         "sessions checked for leaks")
@@ -640,11 +650,20 @@ def _bench(args: argparse.Namespace) -> int:
         run_env_benchmark(seconds=args.seconds)
     elif args.what == "learn":
         from ifr_sim.agents.experiments.learning_benchmark import run_learning_benchmark
+        from ifr_sim.agents.experiments.transfer import default_instruction_set
         from ifr_sim.agents.training.train_config import train_preset
 
         config = with_overrides(train_preset(args.preset), args.set)
+        instructions = (None if args.instructions == "none" else
+                        Path(args.instructions) if args.instructions
+                        else default_instruction_set(config.world))
         run_learning_benchmark(config, list(range(args.seeds)), args.minutes,
-                               args.out or args.runs / "bench-learn", RunStore(args.runs))
+                               args.out or args.runs / "bench-learn", RunStore(args.runs),
+                               instructions)
+    elif args.what == "language":
+        from ifr_sim.apps.language_benchmark import run_language_benchmark
+
+        run_language_benchmark(args.seed, args.json)
     elif args.what == "fidelity":
         from ifr_sim.apps.fidelity_bench import run_fidelity_command
 

@@ -45,8 +45,8 @@ from ifr_sim.core.instructions.vocabulary import Vocabulary
 
 HELDOUT_STYLES = frozenset({"question"})
 """Styles only the held-out split speaks."""
-STYLE_WEIGHTS = {"preference": 1.0, "intention": 1.0, "task": 1.0, "keyword": 2.0,
-                 "chatty": 1.5, "mood": 1.0, "comparison": 1.0, "question": 1.5}
+STYLE_WEIGHTS = {"preference": 0.5, "intention": 0.5, "task": 0.5, "keyword": 3.0,
+                 "chatty": 1.5, "mood": 1.5, "comparison": 1.5, "question": 1.5}
 """Relative chance of each style among those an intent can be said in."""
 
 RICH_TEMPLATES: tuple[Template, ...] = TEMPLATES + tuple(
