@@ -99,3 +99,13 @@ def test_bench_language_sets_each_language_next_to_the_hand_written_sets(
         templates, rich = rows[world, "templates (train)"], rows[world, "rich (train)"]
         assert human["distinct_2"] > rich["distinct_2"] > templates["distinct_2"]
         assert human["self_bleu"] < rich["self_bleu"] < templates["self_bleu"]
+
+
+def test_bench_learn_outside_a_checkout_says_where_the_set_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no data/instructions here
+    assert main(["bench", "learn", "--runs", str(tmp_path / "runs")]) == 2
+    error = capsys.readouterr().err
+    assert "data/instructions/movielens-dev.jsonl, which is not here" in error
+    assert "--instructions none" in error

@@ -657,6 +657,11 @@ def _bench(args: argparse.Namespace) -> int:
         instructions = (None if args.instructions == "none" else
                         Path(args.instructions) if args.instructions
                         else default_instruction_set(config.world))
+        if not args.instructions and instructions is not None and not instructions.is_file():
+            raise ConfigError(
+                f"bench learn scores transfer on {instructions}, which is not here (the "
+                "hand-written sets are read from a checkout of the repository): run from "
+                "the checkout's root, or pass --instructions FILE, or --instructions none")
         run_learning_benchmark(config, list(range(args.seeds)), args.minutes,
                                args.out or args.runs / "bench-learn", RunStore(args.runs),
                                instructions)
