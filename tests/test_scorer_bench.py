@@ -11,6 +11,7 @@ import pytest
 
 from ifr_sim.core.scorer.architectures import ARCHITECTURES, architecture_config
 
+pytest_plugins = ("scorer_fixtures",)
 CLI = [sys.executable, "-m", "ifr_sim.apps.cli"]
 
 
@@ -62,3 +63,27 @@ def test_every_architecture_builds_with_its_published_sizes() -> None:
         assert config.num_attention_heads % config.num_key_value_heads == 0
     assert architecture_config("qwen2.5-0.5b").num_hidden_layers == 24
     assert architecture_config("llama-3.2-1b").hidden_size == 2048
+
+
+@pytest.mark.slow
+def test_the_gpu_check_rehearses_on_a_cpu_with_a_tiny_decoder(
+    tiny_bert_dir: Path, tmp_path: Path
+) -> None:
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, str(root / "scripts" / "gpu_check.py"), "--steps", "32",
+         "--episodes", "4", "--arch", "tiny-llama", "--decoder-steps", "32",
+         "--run-dir", str(tmp_path / "runs"), "--json", str(out),
+         "--set", f"scorer.model_path={tiny_bert_dir}", "--set", "ppo.n_envs=4",
+         "--set", "ppo.batch_size=16", "--set", "world.num_candidates=20",
+         "--set", "world.slate_size=4", "--set", "world.catalog.source=synthetic",
+         "--set", "world.catalog.size=200"],
+        capture_output=True, text=True, timeout=600, env={"OMP_NUM_THREADS": "1"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(out.read_text())
+    assert report["bi_encoder"]["steps"] == report["decoder"]["steps"] == 32  # one rollout
+    assert set(report["decoder"]["held_out"]["ndcg@4"]) == {"before", "after"}
+    assert report["decoder_scoring"]["random_weights"] is True
+    assert [row["n"] for row in report["decoder_scoring"]["results"]] == [20, 100, 500]

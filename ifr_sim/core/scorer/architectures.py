@@ -11,16 +11,22 @@ at the library's defaults.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 from transformers import (
     AutoModelForCausalLM,
     LlamaConfig,
     PretrainedConfig,
     PreTrainedModel,
+    PreTrainedTokenizerFast,
     Qwen2Config,
 )
+
+from ifr_sim.core.scorer.causal_lm import PROMPT
 
 ARCHITECTURES: dict[str, tuple[type[PretrainedConfig], dict[str, Any]]] = {
     "qwen2.5-0.5b": (Qwen2Config, {
@@ -50,6 +56,8 @@ ARCHITECTURES: dict[str, tuple[type[PretrainedConfig], dict[str, Any]]] = {
     }),
 }
 """Name -> (config class, sizes). `tiny-llama` is for rehearsing a benchmark in seconds."""
+TOKENIZER_VOCAB = 8_192
+"""Largest vocabulary of the tokenizer `save_random_decoder` trains."""
 
 
 def architecture_config(name: str, layers: int | None = None) -> PretrainedConfig:
@@ -75,3 +83,36 @@ def random_decoder(name: str, layers: int | None = None, seed: int = 0) -> PreTr
     torch.manual_seed(seed)
     model: PreTrainedModel = AutoModelForCausalLM.from_config(architecture_config(name, layers))
     return model.eval()
+
+
+def save_random_decoder(
+    name: str, directory: Path, texts: Sequence[str], layers: int | None = None
+) -> Path:
+    """Write a model directory that backend "causal-lm" loads: a random decoder of
+    architecture `name` and a byte-level BPE tokenizer trained on `texts`.
+
+    The tokenizer's vocabulary (at most `TOKENIZER_VOCAB` entries) is smaller than the
+    architecture's; the decoder keeps the architecture's own, so its LM head costs what the
+    real model's does. For measuring training cost without any download.
+    """
+    model = random_decoder(name, layers)
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    bpe.train_from_iterator(
+        [*texts, PROMPT],
+        trainers.BpeTrainer(
+            vocab_size=min(TOKENIZER_VOCAB, model.config.vocab_size),
+            special_tokens=["<pad>", "<s>", "</s>"],
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        ),
+    )
+    bpe.post_processor = processors.TemplateProcessing(
+        single="<s> $A", special_tokens=[("<s>", bpe.token_to_id("<s>"))]
+    )
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=bpe, bos_token="<s>", eos_token="</s>", pad_token="<pad>"
+    )
+    model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory
