@@ -17,6 +17,7 @@ import torch
 from ifr_sim.core.catalog.catalog import Catalog
 from ifr_sim.core.scorer import ScorerConfig, make_scorer
 from ifr_sim.core.scorer.embedding_store import CACHE_ENV
+from ifr_sim.core.scorer.layout import padded_width, passes
 
 pytest_plugins = ("scorer_fixtures",)
 ConfigFor = Callable[..., ScorerConfig]
@@ -78,3 +79,12 @@ def test_scores_do_not_depend_on_what_the_caches_hold(
         warm_scores = warm(REQUESTS[1:3], candidates)  # served from the caches
         cold_scores = cold(REQUESTS[1:3], candidates)  # computed from nothing, as a pair
     assert torch.equal(warm_scores, cold_scores)
+
+
+def test_a_texts_padding_depends_on_its_own_length_only() -> None:
+    assert [padded_width(n) for n in (1, 7, 8, 9, 15, 16)] == [8, 8, 16, 16, 16, 24]
+    assert padded_width(510, limit=512) == 512 and padded_width(512, limit=512) == 512
+    # a text at the limit is not padded, so it never shares a pass with padded ones
+    assert passes([510, 512, 3, 511], batch_size=8, limit=512) == [(512, [0, 3]), (512, [1]),
+                                                                  (8, [2])]
+    assert passes([3, 4, 5], batch_size=2) == [(8, [0, 1]), (8, [2])]

@@ -10,6 +10,7 @@ import torch
 
 from ifr_sim.core.catalog.catalog import Catalog
 from ifr_sim.core.scorer import Scorer, ScorerConfig, make_scorer
+from ifr_sim.core.scorer.layout import padded_width
 
 pytest_plugins = ("scorer_fixtures",)
 ConfigFor = Callable[..., ScorerConfig]
@@ -84,8 +85,10 @@ def test_item_cache_is_reused_until_an_optimizer_step(
     config_for: ConfigFor, tiny_bert_dir: Path, tiny_catalog: Catalog
 ) -> None:
     scorer = make_scorer(config_for(tiny_bert_dir, trainable="full", batch_size=5), tiny_catalog)
-    lengths = Counter(len(ids) for ids in scorer.tokenizer(list(tiny_catalog.texts))["input_ids"])
-    passes = sum(-(-count // 5) for count in lengths.values())  # texts of one length, 5 a pass
+    widths = Counter(
+        padded_width(len(ids)) for ids in scorer.tokenizer(list(tiny_catalog.texts))["input_ids"]
+    )
+    passes = sum(-(-count // 5) for count in widths.values())  # texts of one width, 5 a pass
     calls = count_encoder_calls(scorer)
     first = scorer.item_embeddings()
     assert len(calls) == passes

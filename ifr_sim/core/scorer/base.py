@@ -38,6 +38,7 @@ from ifr_sim.core.scorer.config import DeviceChoice, ScorerConfig
 from ifr_sim.core.scorer.embedding_store import load_embeddings, save_embeddings
 from ifr_sim.core.scorer.encoding_cache import EncodingCache, WeightsKey
 from ifr_sim.core.scorer.heads import FeatureHead, descriptive_columns, item_features
+from ifr_sim.core.scorer.layout import passes
 from ifr_sim.core.scorer.lexical import HashedNgramBag
 from ifr_sim.core.scorer.lora import add_lora
 from ifr_sim.core.scorer.pooling import masked_mean
@@ -244,29 +245,26 @@ class Scorer(nn.Module, abc.ABC):
         """Unit-norm mean-pooled last hidden states (len(texts), D), each a function of its
         text alone.
 
-        Texts are grouped by token count and encoded without padding, up to `batch_size`
-        texts of one length per forward pass, in the order given. A row of a forward pass
-        never meets padding, and the kernels compute each row on its own, so a text's
-        embedding is the same to the last bit whatever it was encoded with: one at a time,
-        with the whole catalog, or with whichever instructions a cache happened to miss.
-        Cached and fresh embeddings therefore agree exactly, and a run's numbers do not
-        depend on what its caches held (a resumed run, a disk cache another process
-        filled). Grouping by length also spends no compute on padding.
+        Texts are encoded in a layout where a text's padding depends on its own length
+        only (`layout.py`), so its embedding is the same to the last bit whatever it was
+        encoded with: one at a time, with the whole catalog, or with whichever
+        instructions a cache happened to miss. Cached and fresh embeddings therefore
+        agree exactly, and a run's numbers do not depend on what its caches held (a
+        resumed run, a disk cache another process filled).
         """
         encoded = self.tokenizer(list(texts), truncation=True, max_length=self.max_length)
-        by_length: dict[int, list[int]] = {}
-        for index, ids in enumerate(encoded["input_ids"]):
-            by_length.setdefault(len(ids), []).append(index)
+        lengths = [len(ids) for ids in encoded["input_ids"]]
+        limit = getattr(self.encoder.config, "max_position_embeddings", None)
         chunks, order = [], []
-        for indices in by_length.values():
-            for start in range(0, len(indices), self.batch_size):
-                rows = indices[start : start + self.batch_size]
-                batch = {
-                    key: torch.tensor([values[i] for i in rows], device=self.device)
-                    for key, values in encoded.items()
-                }
-                chunks.append(self._embed_batch(batch))
-                order += rows
+        for width, rows in passes(lengths, self.batch_size, limit):
+            batch = self.tokenizer.pad(
+                {key: [values[i] for i in rows] for key, values in encoded.items()},
+                padding="max_length",
+                max_length=width,
+                return_tensors="pt",
+            ).to(self.device)
+            chunks.append(self._embed_batch(batch))
+            order += rows
         return torch.cat(chunks)[torch.argsort(torch.tensor(order, device=self.device))]
 
     def trainable_parameters(self) -> list[nn.Parameter]:
@@ -315,9 +313,9 @@ class Scorer(nn.Module, abc.ABC):
         ).to(self.device)
 
     def _embed_batch(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        """Embeddings (B, D) of B unpadded texts of one length (see `embed_texts`)."""
         output = self.run_encoder(batch, output_hidden_states=True, **self.embed_kwargs)
-        return F.normalize(output.hidden_states[-1].float().mean(dim=1), dim=-1)
+        pooled = masked_mean(output.hidden_states[-1], batch["attention_mask"])
+        return F.normalize(pooled, dim=-1)
 
     def _embed_instructions(self, texts: list[str]) -> torch.Tensor:
         if torch.is_grad_enabled() and self.encoder_parameters():

@@ -21,7 +21,7 @@ from safetensors.torch import load_file, save_file
 from ifr_sim.core.atomic_io import write_atomically
 
 CACHE_ENV = "IFR_SIM_CACHE_DIR"
-LAYOUT = "equal-length-unpadded"
+LAYOUT = "own-length-padding-8"
 """How the stored embeddings were computed (`Scorer.embed_texts`); part of the key, so a
 file from another layout, whose last bits differ, is never read."""
 
