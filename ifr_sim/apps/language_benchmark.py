@@ -40,7 +40,7 @@ def generated(world: WorldConfig, language: str, split: Split, size: int, seed: 
     return [speaker.render(speaker.sample_intent(rng, affinity), rng) for _ in range(size)]
 
 
-def language_rows(seed: int = 0) -> list[dict[str, Any]]:
+def language_rows(seed: int) -> list[dict[str, Any]]:
     """One row per world and corpus: the hand-written set, then each language and split.
 
     Raises:
@@ -64,7 +64,7 @@ def language_rows(seed: int = 0) -> list[dict[str, Any]]:
     return rows
 
 
-def run_language_benchmark(seed: int = 0, json_path: Path | None = None) -> list[dict[str, Any]]:
+def run_language_benchmark(seed: int, json_path: Path | None = None) -> list[dict[str, Any]]:
     """Print the diversity table (and write it as JSON if asked)."""
     rows = language_rows(seed)
     columns = ("size", "distinct_1", "distinct_2", "distinct_3", "self_bleu", "mean_words")
