@@ -94,3 +94,24 @@ def test_training_encodes_no_text_twice(
     )
     train(config, tmp_path / "run")  # 6 checkpoints, 4 evaluations, a KL reference
     assert encoded and max(encoded.values()) == 1, encoded.most_common(3)
+
+
+def test_query_lora_training_encodes_the_catalog_once(
+    tiny_training: TrainConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CACHE_ENV, "off")
+    encoded: Counter[str] = Counter()
+    original = Scorer.embed_texts
+
+    def counting(self: Scorer, texts: Sequence[str]) -> torch.Tensor:
+        encoded.update(texts)
+        return original(self, texts)
+
+    monkeypatch.setattr(Scorer, "embed_texts", counting)
+    config = with_overrides(tiny_training, {"scorer.trainable": "query-lora",
+                                            "total_steps": 48, "checkpoint_every": 16})
+    summary = train(config, tmp_path / "run")  # 3 updates; the KL reference has adapters too
+    assert summary["steps"] == 48
+    catalog = build_policy(config).scorer.item_texts
+    assert max(encoded[text] for text in catalog) == 2  # the policy's and the reference's
+    assert max(encoded.values()) > 2  # instructions are re-encoded after each update

@@ -133,3 +133,21 @@ def test_caches_filled_in_inference_mode_still_train(
         scorer(["a scary film", "ghosts"], torch.tensor([[1, 0, 3], [1, 5, 9]]))
     assert not scorer.item_embeddings().is_inference()
     step(scorer)  # reads the cached items and queries in grad mode
+
+
+def test_query_lora_adapts_instructions_and_never_re_encodes_items(
+    config_for: ConfigFor, tiny_bert_dir: Path, tiny_catalog: Catalog
+) -> None:
+    config = config_for(tiny_bert_dir, trainable="query-lora", lora_rank=4)
+    scorer = make_scorer(config, tiny_catalog)
+    frozen = make_scorer(config_for(tiny_bert_dir), tiny_catalog)
+    items = scorer.item_embeddings()
+    assert torch.equal(items, frozen.item_embeddings())  # encoded without the adapters
+    with torch.no_grad():
+        before = scorer.encode_query(["ghosts"])
+    step(scorer)
+    calls = count_encoder_calls(scorer)
+    assert scorer.item_embeddings() is items and calls == []  # still valid after the step
+    with torch.no_grad():
+        after = scorer.encode_query(["ghosts"])
+    assert len(calls) == 1 and not torch.allclose(after, before)  # instructions re-encoded

@@ -6,7 +6,8 @@ user, and `score` turns that vector, the instructions and candidate item indices
 logit per candidate. `forward` chains the two.
 
 The backends differ only in how text becomes relevance; what they share lives here: the
-trainable mode (frozen encoder, LoRA, or everything), device and precision, the caches
+trainable mode (frozen encoder, LoRA, LoRA for instructions only, or everything), device
+and precision, the caches
 of item and instruction embeddings, history blending, and the parameter groups a trainer
 needs to give the encoder and the heads separate learning rates.
 
@@ -16,7 +17,9 @@ lives in an `EncodingCache` that stays valid until any encoder weight changes
 to the encoder is wanted (a frozen encoder, or `torch.no_grad()`); a trainable encoder in
 grad mode always recomputes them. Item embeddings are always served detached: with a
 trainable encoder the gradient reaches the encoder through the query side only, and the
-item side follows after each step.
+item side follows after each step, a re-encoding of the whole catalog. The asymmetric
+mode "query-lora" avoids that: items are encoded without the LoRA adapters, by the frozen
+encoder, so their embeddings never go stale and an update re-encodes only instructions.
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ from __future__ import annotations
 import abc
 import math
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager, ExitStack
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
+from peft import PeftModel
 from torch import nn
 from torch.nn import functional as F
 from transformers import BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
@@ -108,7 +112,7 @@ class Scorer(nn.Module, abc.ABC):
         model.requires_grad_(config.trainable == "full")
         self.encoder: nn.Module = (
             add_lora(model, config.lora_rank, config.lora_alpha)
-            if config.trainable == "lora"
+            if config.trainable in ("lora", "query-lora")
             else model
         )
         self.log_scale = nn.Parameter(torch.tensor(math.log(self.initial_scale(model))))
@@ -131,11 +135,12 @@ class Scorer(nn.Module, abc.ABC):
         )
         self.register_buffer("item_features", features, persistent=False)
         self._encoder_weights: list[nn.Parameter] | None = None
+        self._item_weights: list[nn.Parameter] | None = None
         self._cache = EncodingCache(self.query_dim)
         self.to(self.device)
         self.encoder.eval()
         self._embedding_file = embedding_file
-        self._pristine_key = self._weights_key()
+        self._pristine_key = self._item_weights_key()
 
     @staticmethod
     def initial_scale(model: PreTrainedModel) -> float:
@@ -230,12 +235,12 @@ class Scorer(nn.Module, abc.ABC):
         """
         cache = self._synced_cache()
         if cache.items is None:
-            stored = self._embedding_file if cache.key == self._pristine_key else None
+            stored = self._embedding_file if cache.item_key == self._pristine_key else None
             cached = load_embeddings(stored) if stored is not None else None
             if cached is not None and cached.shape[0] == len(self.item_texts):
                 cache.items = cached.to(self.device)
             else:
-                with self._cacheable():
+                with self._cacheable(), self._item_encoder():
                     cache.items = self.embed_texts(self.item_texts)
                 if stored is not None:
                     save_embeddings(stored, cache.items)
@@ -337,9 +342,25 @@ class Scorer(nn.Module, abc.ABC):
             self._encoder_weights = list(self.encoder.parameters())
         return tuple((p.data_ptr(), p._version) for p in self._encoder_weights)
 
+    def _item_weights_key(self) -> WeightsKey:
+        """As `_weights_key`, for the weights that encode items: all of them, but only the
+        frozen ones for "query-lora", whose items are encoded without the adapters."""
+        if self.trainable != "query-lora":
+            return self._weights_key()
+        if self._item_weights is None:
+            self._item_weights = [p for p in self.encoder.parameters() if not p.requires_grad]
+        return tuple((p.data_ptr(), p._version) for p in self._item_weights)
+
+    def _item_encoder(self) -> AbstractContextManager[Any]:
+        """The encoder as it encodes items: without the adapters for "query-lora"."""
+        if self.trainable == "query-lora":
+            assert isinstance(self.encoder, PeftModel)
+            return self.encoder.disable_adapter()
+        return nullcontext()
+
     def _synced_cache(self) -> EncodingCache:
-        """The encoding cache, emptied first if any encoder weight changed since it filled."""
-        self._cache.sync(self._weights_key())
+        """The encoding cache, emptied first of what changed encoder weights made stale."""
+        self._cache.sync(self._weights_key(), self._item_weights_key())
         return self._cache
 
     def frozen_copy_memo(self) -> dict[int, object]:

@@ -12,8 +12,8 @@ from typing import Literal
 from ifr_sim.core.config import check
 from ifr_sim.core.scorer.loading import BACKENDS, Backend
 
-Trainable = Literal["head", "lora", "full"]
-TRAINABLE: tuple[Trainable, ...] = ("head", "lora", "full")
+Trainable = Literal["head", "lora", "query-lora", "full"]
+TRAINABLE: tuple[Trainable, ...] = ("head", "lora", "query-lora", "full")
 DeviceChoice = Literal["auto", "cpu", "cuda"]
 Precision = Literal["auto", "bf16", "fp32"]
 PRECISIONS: tuple[Precision, ...] = ("auto", "bf16", "fp32")
@@ -42,14 +42,18 @@ class ScorerConfig:
         default="head",
         metadata={
             "help": "'head' (only the small heads train; encoder frozen), 'lora' (LoRA "
-            "adapters on the encoder plus the heads) or 'full' (every weight)"
+            "adapters on the encoder plus the heads), 'query-lora' (the adapters encode "
+            "instructions only; item embeddings come from the frozen encoder and stay "
+            "cached, so an update re-encodes no item) or 'full' (every weight)"
         },
     )
     lora_rank: int = field(
-        default=8, metadata={"help": "LoRA rank r, used with trainable='lora' (1..1024)"}
+        default=8,
+        metadata={"help": "LoRA rank r, used with trainable='lora' or 'query-lora' (1..1024)"},
     )
     lora_alpha: float = field(
-        default=16.0, metadata={"help": "LoRA scaling alpha, used with trainable='lora' (> 0)"}
+        default=16.0,
+        metadata={"help": "LoRA scaling alpha, used with 'lora' or 'query-lora' (> 0)"},
     )
     history_weight: float = field(
         default=0.1,

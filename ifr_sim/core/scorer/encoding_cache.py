@@ -31,7 +31,8 @@ run and every held-out one fit, so evaluations reuse their encodings."""
 
 
 class EncodingCache:
-    """Encodings made with one state of an encoder's weights (`key`).
+    """Encodings made with one state of an encoder's weights (`key`; `item_key` for the
+    items, which differs when items are encoded without the LoRA adapters).
 
     Args:
         dim: size of an instruction embedding (sets how many fit the budget).
@@ -39,6 +40,7 @@ class EncodingCache:
 
     def __init__(self, dim: int) -> None:
         self.key: WeightsKey = ()
+        self.item_key: WeightsKey = ()
         self.items: torch.Tensor | None = None
         """(n, D) unit embeddings of every catalog item, or None until computed."""
         self.reference: ReferenceFeatures | None = None
@@ -46,13 +48,18 @@ class EncodingCache:
         self.queries: OrderedDict[str, torch.Tensor] = OrderedDict()
         self.query_capacity = max(4096, QUERY_CACHE_FLOATS // dim)
 
-    def sync(self, key: WeightsKey) -> None:
-        """Drop everything if it was made with other weights than `key` describes."""
-        if key != self.key:
-            self.key = key
+    def sync(self, key: WeightsKey, item_key: WeightsKey) -> None:
+        """Drop what was made with other weights: instruction embeddings if `key` (all the
+        weights that encode instructions) changed, item embeddings if `item_key` (those
+        that encode items) did, and the reference features if either did."""
+        if item_key != self.item_key:
+            self.item_key = item_key
             self.items = None
             self.reference = None
+        if key != self.key:
+            self.key = key
             self.queries.clear()
+            self.reference = None
 
     def instructions(
         self, texts: Sequence[str], embed: Callable[[list[str]], torch.Tensor]
