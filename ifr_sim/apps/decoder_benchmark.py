@@ -36,7 +36,7 @@ from ifr_sim.core.scorer.decoder_scoring import (
     shared_tokens,
 )
 from ifr_sim.core.scorer.lora import add_lora
-from ifr_sim.core.scorer.precision import autocast, uses_bf16
+from ifr_sim.core.scorer.precision import autocast, set_cpu_threads, uses_bf16
 
 PROMPT_TOKENS, ITEM_TOKENS = 30, 10
 CANDIDATES = (20, 100, 500)
@@ -57,7 +57,7 @@ def run_decoder_benchmark(
     """Measure, print and return (and write to `json_path`) the figures for `arch`.
 
     `device` is a `ScorerConfig.device` value (unset: the scorer's default); batch size,
-    LoRA shape and precision are the scorer's defaults too.
+    LoRA shape, precision and CPU threads are the scorer's defaults too.
 
     Raises:
         ValueError: `arch` or `layers` is invalid (see `architectures.py`).
@@ -65,8 +65,9 @@ def run_decoder_benchmark(
     """
     config = ScorerConfig() if device is None else from_dict(ScorerConfig, {"device": device})
     where = resolve_device(config.device)
-    if layers is None and where.type == "cpu":
-        layers = CPU_LAYERS
+    if where.type == "cpu":
+        set_cpu_threads(config.cpu_threads)
+        layers = CPU_LAYERS if layers is None else layers
     model = random_decoder(arch, layers)
     torch.nn.Module.to(model, where)
     bf16 = uses_bf16(config.precision, where, model.config.hidden_size)
