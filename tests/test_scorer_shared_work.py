@@ -77,18 +77,24 @@ def test_the_kl_estimate_computes_no_entropy(
         assert policy.slate_log_prob(obs, actions).shape == (4,)
 
 
-def test_training_encodes_no_text_twice(
-    tiny_training: TrainConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def encoded(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """How many times each text is encoded from now on (no disk cache)."""
     monkeypatch.setenv(CACHE_ENV, "off")
-    encoded: Counter[str] = Counter()
+    counts: Counter[str] = Counter()
     original = Scorer.embed_texts
 
     def counting(self: Scorer, texts: Sequence[str]) -> torch.Tensor:
-        encoded.update(texts)
+        counts.update(texts)
         return original(self, texts)
 
     monkeypatch.setattr(Scorer, "embed_texts", counting)
+    return counts
+
+
+def test_training_encodes_no_text_twice(
+    tiny_training: TrainConfig, tmp_path: Path, encoded: Counter[str]
+) -> None:
     config = with_overrides(
         tiny_training, {"total_steps": 96, "checkpoint_every": 16, "eval_every": 32}
     )
@@ -96,18 +102,9 @@ def test_training_encodes_no_text_twice(
     assert encoded and max(encoded.values()) == 1, encoded.most_common(3)
 
 
-def test_query_lora_training_encodes_the_catalog_once(
-    tiny_training: TrainConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_query_lora_training_encodes_the_catalog_once_per_policy(
+    tiny_training: TrainConfig, tmp_path: Path, encoded: Counter[str]
 ) -> None:
-    monkeypatch.setenv(CACHE_ENV, "off")
-    encoded: Counter[str] = Counter()
-    original = Scorer.embed_texts
-
-    def counting(self: Scorer, texts: Sequence[str]) -> torch.Tensor:
-        encoded.update(texts)
-        return original(self, texts)
-
-    monkeypatch.setattr(Scorer, "embed_texts", counting)
     config = with_overrides(tiny_training, {"scorer.trainable": "query-lora",
                                             "total_steps": 48, "checkpoint_every": 16})
     summary = train(config, tmp_path / "run")  # 3 updates; the KL reference has adapters too
