@@ -6,8 +6,9 @@
   from the command line and from `gymnasium.make` alike.
 - Two options that say the same thing (`--preset` and `--config`, `--seed` and
   `--set seed=...`, `--num-candidates` and `--set num_candidates=...`), an option of one
-  benchmark given to another, a local-Ray option with a cluster address, `--as-new-run` without `--resume`, a session option with an
-  instruction file (`--episodes`): each is refused.
+  benchmark given to another, a local-Ray option with a cluster address, `--as-new-run`
+  without `--resume`, a session option with an instruction file (`--episodes`): each is
+  refused.
 """
 
 from __future__ import annotations
