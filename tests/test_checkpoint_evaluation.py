@@ -163,7 +163,7 @@ def test_the_zero_shot_agent_takes_the_scorer_config(
     path, _ = instruction_file(elsewhere / "labelled.jsonl", run_dir)
     catalog = str(run_dir.parent / CATALOG)
     result = ifr_sim("evaluate", "--agent", "zero-shot", "--catalog", catalog,
-                     "--num-candidates", "20", "--slate-size", "4",
+                     "--slate-size", "4",
                      "--set", f"scorer.model_path={tiny_bert_dir}", "--set", "scorer.device=cpu",
                      "--instructions", path.name, "--json", "out.json", cwd=elsewhere)
     assert result.returncode == 0, result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import subprocess
@@ -447,7 +448,7 @@ def _evaluated_agent(args: argparse.Namespace) -> tuple[Agent, World, dict[str, 
     run records about the agent besides its name (`checkpoint`, `scorer`)."""
     from ifr_sim.agents.registry import make_agent
     from ifr_sim.agents.training.train_config import TrainConfig
-    from ifr_sim.envs.world import build_world
+    from ifr_sim.envs.world import build_world, load_catalog
 
     scorer_sets, world_sets = scorer_overrides(args.set)
     if args.checkpoint is not None:
@@ -455,7 +456,13 @@ def _evaluated_agent(args: argparse.Namespace) -> tuple[Agent, World, dict[str, 
             raise ConfigError(f"--agent {args.agent} and --checkpoint both say what to "
                               "evaluate; pass one of them")
         return _checkpoint_agent(args, world_sets, scorer_sets)
-    world = build_world(world_config(args, overrides=world_sets))
+    config = world_config(args, overrides=world_sets)
+    if args.instructions:
+        # Each line is ranked over its own candidates, never over a session's, so a catalog
+        # smaller than the default candidate count still evaluates (the catalog is cached).
+        size = len(load_catalog(config.catalog))
+        config = dataclasses.replace(config, num_candidates=min(config.num_candidates, size))
+    world = build_world(config)
     # Through the training config, so messages name the keys as written: scorer.KEY.
     scorer = with_overrides(TrainConfig(), scorer_sets).scorer if scorer_sets else None
     agent = make_agent(args.agent or DEFAULT_AGENT, world, scorer)
