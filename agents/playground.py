@@ -6,7 +6,7 @@ No Streamlit here: the page (`dashboards/playground_page.py`) lays these results
 A *held-out user number* `n` is the session a held-out environment of the world starts
 with `reset(seed=n)`: one of the held-out profiles, with the intent it forms, the
 instruction it says, its N candidates and its warm click history. Anyone can replay it
-with `gymnasium.make("ifr_sim/InstructionRec-v0", config=world, split="heldout")`.
+with `gymnasium.make("ifr_sim/InstructionRec-v1", config=world, split="heldout")`.
 
 The scorer ranks that user's N candidates for whatever instruction is typed (by default
 the user's own). The user still wants what their intent says: each recommended item's

@@ -176,10 +176,14 @@ class AttractivenessConfig:
     intent: float = help_field(4.0, "weight of the graded intent match in [0, 1]")
     mismatch: float = help_field(2.0, "penalty for breaking a hard constraint of the intent")
     taste: float = help_field(
-        0.5, "weight of the user's latent taste (z-scored over the catalog); the instruction "
+        0.05, "weight of the user's latent taste (z-scored over the catalog); the instruction "
         "should decide most of what a user wants, so it weighs less than the intent"
     )
     quality: float = help_field(1.5, "weight of item quality (centred at 0.5)")
+    familiarity: float = help_field(
+        0.6, "weight of how likely the user is to have come across the item (z-scored over "
+        "the catalog; fitted on who rated what, or the item's popularity without ratings)"
+    )
     novelty: float = help_field(0.5, "bonus for an item not yet shown in this session")
     bias: float = help_field(-5.5, "intercept: sets the base click rate")
 

@@ -1,4 +1,4 @@
-"""`ifr_sim/InstructionRec-v0`: one simulated user session per episode."""
+"""`ifr_sim/InstructionRec-v1`: one simulated user session per episode."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ class InstructionRecEnv(gym.Env[Observation, np.ndarray]):
     slots), `refined`, `total_clicks`.
 
     ## Arguments
-    `gymnasium.make("ifr_sim/InstructionRec-v0", preset="movielens", config=None,
+    `gymnasium.make("ifr_sim/InstructionRec-v1", preset="movielens", config=None,
     num_candidates=..., slate_size=..., catalog_size=..., catalog=..., click_model=...,
     split=..., history_length=..., render_mode=None | "ansi" | "rgb_array")`. `config` is
     a `WorldConfig` or a TOML/YAML path; plain keywords override it. `reset` takes no

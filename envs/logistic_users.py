@@ -6,7 +6,8 @@ How a user of this model behaves (weights in `AttractivenessConfig`, dynamics in
 - **Arrival.** The user's taste is their profile's, plus noise scaled to its norm.
 - **Attractiveness.** A logistic function of the graded intent match, a penalty for
   breaking a hard constraint of the intent, the user's z-scored taste, item quality and
-  novelty (not yet shown this session), shrunk by `fatigue` per turn played; zero for
+  novelty (not yet shown this session) and familiarity (how likely the user is to have
+  come across the item), shrunk by `fatigue` per turn played; zero for
   items the user already clicked (no re-clicks).
 - **Transition.** Tastes drift toward what was clicked; patience drops by 1 per turn and
   is refunded by `click_refund` on a turn with a click.
@@ -98,6 +99,11 @@ class LogisticUserModel(UserModel[LogisticUserState]):
         decay = ((1.0 - self.users.fatigue) ** session.turn).astype(np.float32)
         return state.appeal * decay[:, None]
 
+    def preference(self, state: LogisticUserState, session: Sessions) -> np.ndarray:
+        """The logit without novelty and familiarity: what the user thinks of an item,
+        not how likely they are to have come across it."""
+        return state.logit - self._familiarity_terms(session, slice(None))
+
     def transition(
         self, state: LogisticUserState, session: Sessions, response: Response
     ) -> None:
@@ -163,14 +169,21 @@ class LogisticUserModel(UserModel[LogisticUserState]):
         return self.population.item_taste_scores(taste, candidates, self.weights.taste)
 
     def _intent_terms(self, session: Sessions, rows: slice | np.ndarray) -> np.ndarray:
-        """The logit terms that only change with the intent: bias, graded match,
-        mismatch penalty and item quality."""
+        """The logit terms that only change with the intent (bias, graded match,
+        mismatch penalty) or never within a session (item quality, familiarity)."""
         w = self.weights
         bias = np.float32(w.bias)
         logit = np.where(session.hard[rows], bias, bias - np.float32(w.mismatch))
         logit += w.intent * session.graded[rows]
         logit += self._quality_logit[session.candidates[rows]]
+        logit += self._familiarity_terms(session, rows)
         return logit
+
+    def _familiarity_terms(self, session: Sessions, rows: slice | np.ndarray) -> np.ndarray:
+        if not self.weights.familiarity:
+            return np.zeros((), np.float32)
+        return self.population.familiarity.scores(
+            session.profile[rows], session.candidates[rows], self.weights.familiarity)
 
     def _rescore(
         self, state: LogisticUserState, session: Sessions, rows: slice | np.ndarray

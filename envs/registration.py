@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gymnasium
 
-ENV_ID = "ifr_sim/InstructionRec-v0"
+ENV_ID = "ifr_sim/InstructionRec-v1"
 MAX_EPISODE_STEPS = 20
 
 

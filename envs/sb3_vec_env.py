@@ -144,7 +144,7 @@ class SB3VecEnv(VecEnv):
 
 
 def make_sb3_vec_env(num_envs: int, **make_kwargs: Any) -> SB3VecEnv:
-    """`num_envs` simulated users of `ifr_sim/InstructionRec-v0` as an SB3 `VecEnv`.
+    """`num_envs` simulated users of `ifr_sim/InstructionRec-v1` as an SB3 `VecEnv`.
 
     Args:
         num_envs: concurrent users.

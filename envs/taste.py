@@ -39,7 +39,7 @@ def fit_ratings(
     ratings: Ratings,
     num_items: int,
     dim: int = 16,
-    reg: float = 5.0,
+    reg: float = 10.0,
     iterations: int = 8,
     seed: int = 0,
 ) -> Factorization:

@@ -70,6 +70,10 @@ class Response:
     clicked_any: np.ndarray
 
 
+PREFERENCE_FLOOR = 1e-6
+"""Attractiveness is clipped to [PREFERENCE_FLOOR, 1 - PREFERENCE_FLOOR] before its logit."""
+
+
 class UserModel(abc.ABC, Generic[State]):
     """A batch of users' attractiveness, state transition, refinements and departures.
 
@@ -92,6 +96,15 @@ class UserModel(abc.ABC, Generic[State]):
     def attractiveness(self, state: State, session: Sessions) -> np.ndarray:
         """(B, N) float32 in [0, 1]: how likely each user clicks each candidate if shown
         it at the top. Zero is never clicked."""
+
+    def preference(self, state: State, session: Sessions) -> np.ndarray:
+        """(B, N) how much each user likes each candidate, on any increasing scale: what
+        a rating of it would say, which may leave out what only draws a click (having
+        come across it, novelty). The fidelity benchmark maps it to real ratings; by
+        default, the logit of `attractiveness`."""
+        chance = np.clip(np.asarray(self.attractiveness(state, session), np.float64),
+                         PREFERENCE_FLOOR, 1.0 - PREFERENCE_FLOOR)
+        return np.log(chance) - np.log1p(-chance)
 
     @abc.abstractmethod
     def transition(self, state: State, session: Sessions, response: Response) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 
 from ifr_sim.core.catalog import Catalog
 from ifr_sim.envs.config import Split, UserConfig
+from ifr_sim.envs.familiarity import Familiarity, fit_familiarity, popularity_familiarity
 from ifr_sim.envs.taste import fit_ratings
 
 LIKED_PER_PROFILE = 50
@@ -34,6 +35,7 @@ class UserPopulation:
         taste_mean, taste_cov: mean (d,) and covariance (d, d) of the item factors, to
             z-score a user's taste over the whole catalog without touching every item.
         affinity: (P, C) z-scored liking of each category (drives the intent's genre).
+        familiarity: how likely each profile is to have come across each item.
         liked: (P, LIKED_PER_PROFILE) items each profile liked, -1 padded.
         heldout: (P,) bool, profiles kept for held-out evaluation.
     """
@@ -43,6 +45,7 @@ class UserPopulation:
     taste_mean: np.ndarray
     taste_cov: np.ndarray
     affinity: np.ndarray
+    familiarity: Familiarity
     liked: np.ndarray
     heldout: np.ndarray
 
@@ -80,11 +83,13 @@ def build_population(catalog: Catalog, config: UserConfig, seed: int = 0) -> Use
     if catalog.ratings is not None:
         fit = fit_ratings(catalog.ratings, len(catalog), dim=config.taste_dim, seed=seed)
         taste, item_factors = fit.user, fit.item
+        familiarity = fit_familiarity(catalog.ratings, len(catalog), config.taste_dim, seed)
         liked = _rated_liked(catalog, rng)
     else:
         item_factors = _generated_item_factors(catalog, config.taste_dim, rng)
         taste = rng.normal(0.0, 1.0, (SYNTHETIC_PROFILES, config.taste_dim)).astype(np.float32)
         liked = _top_taste_items(taste, item_factors, rng)
+        familiarity = popularity_familiarity(catalog.popularity, len(taste))
     taste_mean = item_factors.mean(axis=0)
     taste_cov = np.cov(item_factors, rowvar=False).reshape(config.taste_dim, config.taste_dim)
     population = UserPopulation(
@@ -93,6 +98,7 @@ def build_population(catalog: Catalog, config: UserConfig, seed: int = 0) -> Use
         taste_mean=taste_mean,
         taste_cov=taste_cov,
         affinity=np.zeros((len(taste), catalog.num_categories), np.float32),
+        familiarity=familiarity,
         liked=liked,
         heldout=rng.permutation(len(taste)) < round(config.heldout_share * len(taste)),
     )

@@ -1,6 +1,6 @@
 """The native vector env: many simulated users stepped at once with numpy.
 
-`gymnasium.make_vec("ifr_sim/InstructionRec-v0", num_envs=1024,
+`gymnasium.make_vec("ifr_sim/InstructionRec-v1", num_envs=1024,
 vectorization_mode="vector_entry_point")` builds it. It runs the same `SessionSimulator`
 as the single env (a batch of one there), so each user here is distributed exactly like
 an episode of the single env. Sessions that end are restarted in the same step

@@ -1,6 +1,6 @@
 """ifr-sim: an online simulator for instruction-following recommendation.
 
-Importing the package registers `ifr_sim/InstructionRec-v0` with Gymnasium.
+Importing the package registers `ifr_sim/InstructionRec-v1` with Gymnasium.
 """
 
 from ifr_sim.envs.registration import ENV_ID, register_envs

@@ -3,7 +3,7 @@
 `record_rollouts()` plays a fixed mix of worlds, seeds and slates through the public
 Gymnasium API (`gym.make`, `gym.make_vec`) and returns every observation, reward, end flag
 and ground-truth info as flat named arrays. `tests/fixtures/episodes.npz` holds what it
-returned before the user model moved behind its interface; `test_episode_fixtures.py`
+returned for the current env id; `test_episode_fixtures.py`
 asserts that it still returns exactly that. Regenerate (only for a deliberate change of
 the dynamics, with a version bump of the env id) with
 `python tests/episode_recording.py tests/fixtures/episodes.npz`.

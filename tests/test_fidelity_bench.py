@@ -21,7 +21,8 @@ from ifr_sim.envs.world import load_catalog
 
 pytestmark = pytest.mark.slow
 PROTOCOLS = ("1:1", "1:3", "1:9", "liked_vs_disliked")
-TINY = FidelityConfig(raters=25, sessions=12, sweep_taste=(), sweep_quality=())
+TINY = FidelityConfig(raters=25, sessions=12, sweep_taste=(), sweep_quality=(),
+                      sweep_familiarity=())
 
 
 @pytest.fixture

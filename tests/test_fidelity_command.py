@@ -22,7 +22,7 @@ def test_the_command_writes_the_documented_json_keys(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "ifr_sim.apps.cli", "bench", "fidelity", "--raters", "25",
          "--sessions", "12", "--sweep-taste", "0.25", "--sweep-quality", "",
-         "--json", str(out), "--runs", str(runs)],
+         "--sweep-familiarity", "", "--json", str(out), "--runs", str(runs)],
         capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text())
@@ -62,7 +62,8 @@ def test_the_synthetic_shop_has_nothing_to_validate_against(tmp_path: Path, caps
     out = tmp_path / "shop.json"
     code = main(["bench", "fidelity", "--preset", "synthetic-shop", "--set",
                  "catalog.size=300", "--num-candidates", "20", "--sessions", "10",
-                 "--sweep-taste", "", "--sweep-quality", "1.0", "--json", str(out),
+                 "--sweep-taste", "", "--sweep-quality", "1.0", "--sweep-familiarity", "",
+                 "--json", str(out),
                  "--runs", str(tmp_path / "runs")])
     assert code == 0
     result = json.loads(out.read_text())

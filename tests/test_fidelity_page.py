@@ -15,7 +15,8 @@ pytestmark = pytest.mark.slow
 
 APP = Path(data.__file__).with_name("app.py")
 TIMEOUT_S = 60.0
-TINY = ["--raters", "20", "--sessions", "10", "--sweep-taste", "0.25,1", "--sweep-quality", ""]
+TINY = ["--raters", "20", "--sessions", "10", "--sweep-taste", "0.25,1", "--sweep-quality", "",
+        "--sweep-familiarity", ""]
 
 
 @pytest.fixture(scope="module")

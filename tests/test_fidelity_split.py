@@ -98,8 +98,9 @@ def _held_out_rows(ratings: Ratings) -> np.ndarray:
 
 
 def test_a_world_built_before_the_holdout_never_reads_it(tmp_path: Path) -> None:
-    """Rewrite a held-out rating in a copy of the MovieLens files: nothing the world is
-    built from (catalog columns and texts, tastes, warm histories) changes."""
+    """Rewrite held-out ratings (their values, and which item some of them rate) in a
+    copy of the MovieLens files: nothing the world is built from (catalog columns and
+    texts, tastes, familiarity, warm histories) changes."""
     source = _recbole_data_dir()
     shutil.copy(source / ITEM_FILE, tmp_path / ITEM_FILE)
     lines = (source / INTER_FILE).read_text(encoding="utf-8").splitlines(keepends=True)
@@ -109,6 +110,10 @@ def test_a_world_built_before_the_holdout_never_reads_it(tmp_path: Path) -> None
     for row in held[:50]:  # line row + 2: a header line, then one line per rating row
         fields = lines[row + 1].split("\t")
         fields[2] = "1" if float(fields[2]) > 3 else "5"
+        lines[row + 1] = "\t".join(fields)
+    for row in held[50:100]:  # who rated what: the familiarity fit reads only that
+        fields = lines[row + 1].split("\t")
+        fields[1] = "1682"
         lines[row + 1] = "\t".join(fields)
     (tmp_path / INTER_FILE).write_text("".join(lines), encoding="utf-8")
 
@@ -120,6 +125,9 @@ def test_a_world_built_before_the_holdout_never_reads_it(tmp_path: Path) -> None
     populations = [build_population(catalog, UserConfig()) for catalog in before]
     for name in ("taste", "item_factors", "liked", "affinity"):
         assert np.array_equal(getattr(populations[0], name), getattr(populations[1], name))
+    for name in ("user", "item", "bias", "mean", "scale"):
+        assert np.array_equal(getattr(populations[0].familiarity, name),
+                              getattr(populations[1].familiarity, name))
     # Built from all ratings, the same change shows (so the checks above can fail).
     every = [load_movielens(directory) for directory in (source, tmp_path)]
     assert not np.array_equal(every[0].quality, every[1].quality)

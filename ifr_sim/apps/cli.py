@@ -225,6 +225,7 @@ def _parser() -> argparse.ArgumentParser:
         "fidelity", help="simulated users against the real raters' held-out behaviour "
         "(docs/fidelity.md)")
     add_world_options(fidelity)
+    from ifr_sim.agents.experiments.fidelity.config import SWEPT_WEIGHTS
     from ifr_sim.agents.experiments.fidelity.config import FidelityConfig as Sizes
 
     fidelity.add_argument("--raters", type=int, help="real raters probed, 0 for all "
@@ -232,7 +233,7 @@ def _parser() -> argparse.ArgumentParser:
     fidelity.add_argument("--sessions", type=int, help="sessions per policy and sweep "
                           f"setting (default: {Sizes.sessions})")
     fidelity.add_argument("--seed", type=int, help="seed of samples, users and clicks")
-    for weight in ("taste", "quality"):
+    for weight in SWEPT_WEIGHTS:
         fidelity.add_argument(f"--sweep-{weight}", metavar="V1,V2,...",
                               help=f"attractiveness.{weight} values of the sweep ('' for none)")
     fidelity.add_argument("--json", type=Path, help="also write the results as one JSON object")

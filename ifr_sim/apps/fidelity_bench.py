@@ -11,7 +11,7 @@ from typing import Any
 
 from ifr_sim.agents.experiments.fidelity.behaviour import POLICIES
 from ifr_sim.agents.experiments.fidelity.bench import fidelity_world, run_fidelity
-from ifr_sim.agents.experiments.fidelity.config import FidelityConfig
+from ifr_sim.agents.experiments.fidelity.config import SWEPT_WEIGHTS, FidelityConfig
 from ifr_sim.apps.cli import world_config
 from ifr_sim.core.atomic_io import write_text_atomically
 from ifr_sim.core.config import ConfigError, to_dict, with_overrides
@@ -46,7 +46,7 @@ def _bench_values(args: argparse.Namespace) -> dict[str, Any]:
     """The `FidelityConfig` keys the flags set (unset flags keep the config's defaults)."""
     values: dict[str, Any] = {"raters": args.raters, "sessions": args.sessions,
                               "seed": args.seed}
-    for weight in ("taste", "quality"):
+    for weight in SWEPT_WEIGHTS:
         text = getattr(args, f"sweep_{weight}")
         if text is not None:
             values[f"sweep_{weight}"] = _numbers(text, f"--sweep-{weight}")
@@ -150,10 +150,10 @@ def report_lines(result: Mapping[str, Any]) -> list[str]:
         columns = [c for c in ("rating_rmse", "1:1_accuracy", "1:1_auc",
                                "liked_vs_disliked_auc", "instruction_click_share", "ctr",
                                "popularity_js") if c in result["sweep"][0]]
-        lines.append(f"  {'setting':<30}" + "".join(f"{c:>24}" for c in columns))
+        lines.append(f"  {'setting':<34}" + "".join(f"{c:>24}" for c in columns))
         for row in result["sweep"]:
             label = f"{row['key']}={row['value']:g}{' *' if row['current'] else ''}"
-            lines.append(f"  {label:<30}" + "".join(
+            lines.append(f"  {label:<34}" + "".join(
                 f"{_cell(row[c], row.get(c + '_ci95')):>24}" for c in columns))
     lines.append(f"\n{result['seconds']:.0f} s")
     return lines

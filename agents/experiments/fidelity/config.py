@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from ifr_sim.core.config import check, help_field
 
+SWEPT_WEIGHTS = ("taste", "quality", "familiarity")
+"""The `attractiveness` weights the sweep moves, one at a time (`sweep_<weight>`)."""
+
 
 @dataclass(frozen=True)
 class FidelityConfig:
@@ -37,6 +40,10 @@ class FidelityConfig:
     )
     sweep_quality: tuple[float, ...] = help_field(
         (0.75, 1.5, 3.0), "attractiveness.quality values of the sweep (others at the world's)"
+    )
+    sweep_familiarity: tuple[float, ...] = help_field(
+        (0.0, 0.3, 0.6, 1.0, 2.0),
+        "attractiveness.familiarity values of the sweep (others at the world's)"
     )
     seed: int = help_field(0, "seed of the samples, the simulated users and their clicks")
 

@@ -3,9 +3,10 @@
 Two questions put to the simulated users through the probe (`probe.py`), and the same
 two to simple references fitted on the same earlier ratings:
 
-- **Rating error.** The simulated user's score of each held-out item (the logit of its
-  attractiveness), mapped to the 1-5 scale by a line fitted on the rater's earlier
-  ratings (`ScaleMap`: a common slope, the rater's own level), against the real rating.
+- **Rating error.** The simulated user's preference for each held-out item
+  (`UserModel.preference`: by default the logit of its attractiveness), mapped to the
+  1-5 scale by a line fitted on the rater's earlier ratings (`ScaleMap`: a common slope,
+  the rater's own level), against the real rating.
 - **Preference alignment.** From each choice list the user picks its most attractive
   items, as many as the list holds positives (`core.fidelity.choices`).
 """
@@ -17,15 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from ifr_sim.agents.experiments.fidelity.probe import attractiveness_of
+from ifr_sim.agents.experiments.fidelity.probe import ask
 from ifr_sim.agents.experiments.fidelity.real import RealRatings
 from ifr_sim.agents.experiments.fidelity.sample import ChoiceLists, ProbeSample
 from ifr_sim.core.fidelity.choices import choice_metrics, pick_top, summarise_choices
 from ifr_sim.core.fidelity.ratings import ScaleMap, rating_errors
 from ifr_sim.envs.world import World
-
-SCORE_FLOOR = 1e-6
-"""Attractiveness is clipped to [SCORE_FLOOR, 1 - SCORE_FLOOR] before its logit."""
 
 Scorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """Scores of items (U, L) for raters (U,); -1 items may score anything."""
@@ -40,13 +38,14 @@ def user_model_figures(world: World, sample: ProbeSample, shrink: float,
     """
     rng = np.random.default_rng([seed, 2])
 
-    def score(raters: np.ndarray, items: np.ndarray) -> np.ndarray:
-        attractiveness = attractiveness_of(world, raters, items, rng)
-        clipped = np.clip(attractiveness, SCORE_FLOOR, 1.0 - SCORE_FLOOR)
-        return np.log(clipped) - np.log1p(-clipped)
+    def preference(raters: np.ndarray, items: np.ndarray) -> np.ndarray:
+        return ask(world, raters, items, rng).preference
+
+    def attractiveness(raters: np.ndarray, items: np.ndarray) -> np.ndarray:
+        return ask(world, raters, items, rng).attractiveness
 
     earlier, heldout = sample.earlier, sample.heldout
-    before, after = _rating_scores(score, sample)
+    before, after = _rating_scores(preference, sample)
     figures: dict[str, Any] = {}
     for suffix, local in (("", shrink), ("_global_map", None)):
         scale = ScaleMap.fit(before, earlier.rating, earlier.user, earlier.num_users, local)
@@ -54,7 +53,7 @@ def user_model_figures(world: World, sample: ProbeSample, shrink: float,
         for metric in ("rmse", "mae"):
             figures[f"rating_{metric}{suffix}"] = errors[metric]
             figures[f"rating_{metric}{suffix}_ci95"] = errors[f"{metric}_ci95"]
-    figures["alignment"] = alignment(score, sample, rng)
+    figures["alignment"] = alignment(attractiveness, sample, rng)
     return figures
 
 

@@ -1,16 +1,19 @@
-"""Ask a world's user model how attractive it finds given items, with no instruction.
+"""Ask a world's user model how attractive it finds given items, and how much it likes
+them, with no instruction.
 
 The probe is a session like any other (`Sessions`), so any user model answers it through
 the `UserModel` interface, exactly as in an episode: `initial_state` for the profiles,
-`start`, then `attractiveness`. What differs is the session: its candidates are the items
-to judge, and its intent asks for nothing (no instruction text, no constraint, so every
-item matches it fully); the users are cold (no history), have seen nothing and are on
-their first turn. What is left to tell the items apart is the user's own taste and
-whatever else the model weighs (for the default model: item quality).
+`start`, then `attractiveness` and `preference`. What differs is the session: its
+candidates are the items to judge, and its intent asks for nothing (no instruction text,
+no constraint, so every item matches it fully); the users are cold (no history), have
+seen nothing and are on their first turn. What is left to tell the items apart is the
+user's own taste and whatever else the model weighs (for the default model: item
+quality and familiarity).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,9 +23,18 @@ from ifr_sim.envs.session_state import Sessions, UserState, take_rows
 from ifr_sim.envs.world import World
 
 
-def attractiveness_of(world: World, profiles: np.ndarray, items: np.ndarray,
-                      rng: np.random.Generator) -> np.ndarray:
-    """(U, L) how attractive simulated user u finds `items[u]` (-1: no item, NaN there).
+@dataclass(frozen=True)
+class Answers:
+    """What simulated users said of items: (U, L) each, NaN where there is no item."""
+
+    attractiveness: np.ndarray
+    preference: np.ndarray
+
+
+def ask(world: World, profiles: np.ndarray, items: np.ndarray,
+        rng: np.random.Generator) -> Answers:
+    """How attractive simulated user u finds `items[u]` (-1: no item), and how much it
+    likes them (`UserModel.preference`).
 
     One simulated user per profile (`initial_state` is drawn once), shown its items in
     sessions of `num_candidates` at a time; a shorter last session is filled with the
@@ -31,7 +43,7 @@ def attractiveness_of(world: World, profiles: np.ndarray, items: np.ndarray,
     model = world.user_model
     width = world.config.num_candidates
     state: UserState = model.initial_state(profiles, rng)
-    result = np.full(items.shape, np.nan)
+    answers = Answers(np.full(items.shape, np.nan), np.full(items.shape, np.nan))
     for start in range(0, items.shape[1], width):
         block = items[:, start:start + width]
         rows = np.flatnonzero((block >= 0).any(axis=1))
@@ -44,14 +56,16 @@ def attractiveness_of(world: World, profiles: np.ndarray, items: np.ndarray,
         candidates = np.where(padded >= 0, padded, filler[:, None])
         session = neutral_sessions(world, profiles[rows], candidates, take_rows(state, rows))
         model.start(session.user, session, rng)
-        answer = np.asarray(model.attractiveness(session.user, session), np.float64)
-        if answer.shape != candidates.shape:
-            raise ValueError(
-                f"{type(model).__name__}.attractiveness returned shape {answer.shape}; "
-                f"return one value per user and candidate, shape {candidates.shape}")
         shown = block.shape[1]
-        result[rows, start:start + shown] = np.where(block >= 0, answer[:, :shown], np.nan)
-    return result
+        for name in ("attractiveness", "preference"):
+            answer = np.asarray(getattr(model, name)(session.user, session), np.float64)
+            if answer.shape != candidates.shape:
+                raise ValueError(
+                    f"{type(model).__name__}.{name} returned shape {answer.shape}; return "
+                    f"one value per user and candidate, shape {candidates.shape}")
+            getattr(answers, name)[rows, start:start + shown] = np.where(
+                block >= 0, answer[:, :shown], np.nan)
+    return answers
 
 
 def neutral_sessions(world: World, profiles: np.ndarray, candidates: np.ndarray,

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ifr_sim.agents.experiments.fidelity.behaviour import behaviour_figures, play
-from ifr_sim.agents.experiments.fidelity.config import FidelityConfig
+from ifr_sim.agents.experiments.fidelity.config import SWEPT_WEIGHTS, FidelityConfig
 from ifr_sim.agents.experiments.fidelity.preference import user_model_figures
 from ifr_sim.agents.experiments.fidelity.sample import ProbeSample
 from ifr_sim.core.config import leaf_values, with_overrides
@@ -28,10 +28,9 @@ SWEPT_BEHAVIOUR = ("instruction_click_share", "ctr", "gini", "popularity_js", "g
 
 def sweep_settings(bench: FidelityConfig) -> Iterator[tuple[str, float]]:
     """(key, value) of every setting of the sweep, in order."""
-    for key, values in (("attractiveness.taste", bench.sweep_taste),
-                        ("attractiveness.quality", bench.sweep_quality)):
-        for value in values:
-            yield key, value
+    for weight in SWEPT_WEIGHTS:
+        for value in getattr(bench, f"sweep_{weight}"):
+            yield f"attractiveness.{weight}", value
 
 
 def sweep(config: WorldConfig, bench: FidelityConfig, sample: ProbeSample | None,
