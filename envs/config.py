@@ -147,7 +147,8 @@ class UserConfig:
     max_refinements: int = help_field(2, "refinements a user makes at most per session")
     drift: float = help_field(0.1, "how far the taste moves toward a clicked item (0 = none)")
     intent_temperature: float = help_field(
-        1.0, "temperature of the favourite-genre choice for the intent (lower = more loyal)"
+        1.0, "temperature of the favourite-genre choice for the intent: 1 draws a genre by "
+        "its share of the profile's liked items, lower = more loyal"
     )
 
     def __post_init__(self) -> None:

@@ -24,6 +24,9 @@ LIKED_PER_PROFILE = 50
 SYNTHETIC_PROFILES = 1000
 """Profiles generated for catalogs without ratings."""
 
+AFFINITY_PRIOR = 5.0
+"""Pseudo-items, spread as the catalog's categories, added to each profile's liked ones."""
+
 
 @dataclass(frozen=True)
 class UserPopulation:
@@ -34,7 +37,8 @@ class UserPopulation:
         item_factors: (n, d) item factors in the same space.
         taste_mean, taste_cov: mean (d,) and covariance (d, d) of the item factors, to
             z-score a user's taste over the whole catalog without touching every item.
-        affinity: (P, C) z-scored liking of each category (drives the intent's genre).
+        affinity: (P, C) log share of each category among the profile's liked items
+            (drives the intent's genre; -inf for a category no item has).
         familiarity: how likely each profile is to have come across each item.
         liked: (P, LIKED_PER_PROFILE) items each profile liked, -1 padded.
         heldout: (P,) bool, profiles kept for held-out evaluation.
@@ -106,15 +110,22 @@ def build_population(catalog: Catalog, config: UserConfig, seed: int = 0) -> Use
 
 
 def _with_affinity(population: UserPopulation, catalog: Catalog) -> UserPopulation:
-    """Category affinity = z-scored taste for the category's mean item factor."""
-    counts = catalog.categories.sum(axis=0)
-    sums = catalog.categories.T.astype(np.float32) @ population.item_factors
-    centroids = sums / np.maximum(counts, 1)[:, None]
-    taste = population.taste
-    raw = taste @ centroids.T - (taste @ population.taste_mean)[:, None]
-    scale = np.sqrt(np.einsum("pd,de,pe->p", taste, population.taste_cov, taste)) + 1e-8
-    affinity = raw / scale[:, None]
-    affinity[:, counts == 0] = -np.inf
+    """Category affinity = log of the category's share of the profile's liked items,
+    smoothed toward its share of the catalog by AFFINITY_PRIOR items.
+
+    So a profile asks most often for the genres it likes most often (drama, comedy), as
+    real raters' held-out favourites do (docs/fidelity.md), not for the genres it likes
+    more than others do (a residual taste would pick film-noir and documentaries).
+    """
+    liked = population.liked
+    rows, slots = np.nonzero(liked >= 0)
+    categories = catalog.categories.astype(np.float32)
+    counts = np.zeros((len(liked), catalog.num_categories), np.float32)
+    np.add.at(counts, rows, categories[liked[rows, slots]])
+    prior = AFFINITY_PRIOR * categories.sum(axis=0) / max(categories.sum(), 1.0)
+    with np.errstate(divide="ignore"):
+        affinity = np.log(counts + prior) - np.log(counts.sum(axis=1, keepdims=True) +
+                                                   prior.sum())
     return UserPopulation(**{**population.__dict__, "affinity": affinity.astype(np.float32)})
 
 

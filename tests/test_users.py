@@ -8,7 +8,7 @@ import pytest
 from ifr_sim.core.catalog import load_movielens, make_synthetic_catalog
 from ifr_sim.envs.config import UserConfig
 from ifr_sim.envs.taste import fit_ratings
-from ifr_sim.envs.users import build_population
+from ifr_sim.envs.users import AFFINITY_PRIOR, build_population
 
 
 @pytest.fixture(scope="module")
@@ -50,16 +50,19 @@ def test_population_from_real_users(movielens) -> None:
     assert len(liked) > 0 and all((user, int(i)) in good for i in liked)
 
 
-def test_affinity_tracks_genre_taste(movielens) -> None:
+def test_affinity_is_the_smoothed_genre_share_of_what_a_profile_liked(movielens) -> None:
+    """Computed the slow way for one rater: the log of each genre's share of their liked
+    items, with AFFINITY_PRIOR pseudo-items spread as the catalog's genres."""
     population = build_population(movielens, UserConfig())
-    # A user's affinity for a genre should correlate with their mean predicted taste
-    # over that genre's items, computed the slow way.
     user = 5
-    scores = population.taste_scores(population.taste[user][None],
-                                     population.item_factors[None])[0]
-    slow = np.array([scores[movielens.categories[:, c]].mean()
-                     for c in range(movielens.num_categories)])
-    assert np.corrcoef(slow, population.affinity[user])[0, 1] > 0.99
+    liked = population.liked[user][population.liked[user] >= 0]
+    genres = movielens.categories.astype(float)
+    counts = genres[liked].sum(axis=0)
+    prior = AFFINITY_PRIOR * genres.sum(axis=0) / genres.sum()
+    slow = np.log((counts + prior) / (counts.sum() + prior.sum()))
+    np.testing.assert_allclose(population.affinity[user], slow, rtol=1e-5)
+    favourites = np.argsort(-population.affinity.mean(axis=0))[:2]
+    assert {movielens.category_names[c] for c in favourites} == {"drama", "comedy"}
 
 
 def test_taste_scores_are_z_scores_over_the_catalog(movielens) -> None:
