@@ -45,11 +45,16 @@ class Familiarity:
 
     @classmethod
     def of(cls, user: np.ndarray, item: np.ndarray, bias: np.ndarray) -> Familiarity:
-        """Factors and bias, with each profile's moments over the whole catalog."""
-        raw = user.astype(np.float64) @ item.T.astype(np.float64) + bias
+        """Factors and bias, with each profile's moments over the whole catalog (from the
+        items' moments: no profile-by-item table)."""
+        user, item, bias = (np.asarray(a, np.float64) for a in (user, item, bias))
+        joint = np.cov(np.column_stack([item, bias]), rowvar=False, bias=True)
+        extended = np.column_stack([user, np.ones(len(user))])
+        variance = np.einsum("pd,de,pe->p", extended, joint, extended)
+        mean = user @ item.mean(axis=0) + bias.mean()
         return cls(user=user.astype(np.float32), item=item.astype(np.float32),
-                   bias=bias.astype(np.float32), mean=raw.mean(axis=1).astype(np.float32),
-                   scale=(raw.std(axis=1) + 1e-8).astype(np.float32))
+                   bias=bias.astype(np.float32), mean=mean.astype(np.float32),
+                   scale=(np.sqrt(np.maximum(variance, 0.0)) + 1e-8).astype(np.float32))
 
     def scores(self, profiles: np.ndarray, items: np.ndarray, weight: float) -> np.ndarray:
         """(B, N) float32: `weight` x z-scored familiarity of `profiles` (B,) with `items`
@@ -61,7 +66,8 @@ class Familiarity:
 
 
 def fit_familiarity(ratings: Ratings, num_items: int, dim: int, seed: int = 0) -> Familiarity:
-    """Weighted ALS on the rated/unrated matrix (deterministic for a seed).
+    """Weighted ALS on the rated/unrated matrix (deterministic for a seed); the matrix is
+    held dense, raters x items, which suits catalogs up to a few million such pairs.
 
     Args:
         ratings: who rated what (the values are not used).
