@@ -48,7 +48,7 @@ def test_toy_story(movies: Catalog) -> None:
     assert toy_story.categories == ("animation", "children's", "comedy")
     assert toy_story.attributes["year"] == 1995.0
     assert toy_story.attributes["num_ratings"] == 452.0
-    assert toy_story.text.startswith("Toy Story (1995). Genres: animation, children's, comedy.")
+    assert toy_story.text.startswith("Animation, children's, comedy: Toy Story (1995).")
     assert toy_story.text.endswith(" 3.9 stars, 452 ratings.")
 
 

@@ -35,9 +35,34 @@ def test_no_item_text_uses_a_template_phrase(make: Callable[[], Catalog]) -> Non
     assert said == set()
 
 
-def test_a_movie_text_is_title_year_genres_and_rating_numbers() -> None:
+FIELD_WORDS = {
+    "movies": {"genres", "stars", "rating", "ratings", "not", "rated", "yet"},
+    "shop": {"category", "brand", "price", "rated", "from", "reviews", "released"},
+}
+"""The words a catalog's texts may use to label its facts; nothing else is said in words."""
+
+
+@pytest.mark.parametrize("make", [load_movielens, lambda: make_synthetic_catalog(2000)],
+                         ids=["movielens", "shop"])
+def test_item_texts_hold_only_facts_of_the_catalog(make: Callable[[], Catalog]) -> None:
+    # Besides the title, a text may only name the item's own categories and brand, give
+    # numbers (year, rating, count, price) and label them with a few field words.
+    catalog = make()
+    brands = catalog.attributes.get("brand")
+    other_words = set()
+    for i, text in enumerate(catalog.texts):
+        facts = set(" ".join(catalog.item(i).categories).lower().split())
+        if brands is not None:
+            facts |= set(str(brands[i]).lower().split())
+        title = rf"(?<!\w){re.escape(catalog.titles[i].lower())}(?!\w)"  # "Ed" is no "comedy"
+        words = re.findall(r"[a-z][a-z'-]*", re.sub(title, " ", text.lower(), count=1))
+        other_words |= set(words) - facts - FIELD_WORDS[catalog.domain]
+    assert other_words == set()
+
+
+def test_a_movie_text_is_genres_then_title_year_and_rating_numbers() -> None:
     movies = load_movielens()
     toy_story = movies.item(int(movies.index_of(["1"])[0]))
     assert toy_story.text == (
-        "Toy Story (1995). Genres: animation, children's, comedy. 3.9 stars, 452 ratings."
+        "Animation, children's, comedy: Toy Story (1995). 3.9 stars, 452 ratings."
     )

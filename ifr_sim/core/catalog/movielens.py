@@ -192,16 +192,18 @@ def _titles(raw: pd.Series, ids: np.ndarray) -> tuple[str, ...]:
 
 def _describe(title: str, year: float, genres: str, average: float, count: int) -> str:
     """The text the scorer reads about one movie: its facts as a film site lists them,
-    "Toy Story (1995). Genres: animation, children's, comedy. 3.9 stars, 452 ratings."
+    genres first as a heading, "Animation, children's, comedy: Toy Story (1995). 3.9
+    stars, 452 ratings."
 
     No words of the instruction language ("from the 90s", "highly rated"): connecting
     "from the nineties" to "1994" is for the scorer to learn, not for the catalog to
-    pre-chew. Measured on the hand-written MovieLens set, these texts rank better
-    zero-shot than the earlier ones that did (docs/benchmarks.md).
+    pre-chew. Of the phrasings of these facts measured zero-shot on the hand-written
+    MovieLens set (`scripts/compare_item_texts.py`), the genres as a heading rank best,
+    better than the bare "Title (year). Genres: ..." (docs/instruction-sets.md): people
+    ask for a kind of film far more often than for a title.
     """
-    parts = [f"{title} ({year:.0f})." if year == year else f"{title}."]
-    if genres:
-        parts.append(f"Genres: {genres}.")
+    parts = [f"{genres.capitalize()}:"] if genres else []
+    parts.append(f"{title} ({year:.0f})." if year == year else f"{title}.")
     if count:
         noun = "rating" if count == 1 else "ratings"
         parts.append(f"{average:.1f} stars, {count:,} {noun}.")
