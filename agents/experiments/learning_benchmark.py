@@ -10,6 +10,12 @@ measured on the same held-out sessions with the same cut-off, so the oracle's ND
 Given a hand-written instruction set, each seed also reports transfer to people's words:
 NDCG@10 and precision@10 of the zero-shot and the trained policy on that set, next to
 plain MiniLM cosine computed in the same run (`transfer.py`).
+
+Same seeds, same figures: every seed's run is a function of its config, so two runs of
+one command agree to the last bit. The one exception is the wall-clock limit: a seed it
+stops before `total_steps` ends wherever the machine's speed put it, so the report names
+every such seed and its last step (`time_limited` in `learning.json`, absent when none)
+rather than let its figures pass for the step budget's.
 """
 
 from __future__ import annotations
@@ -41,18 +47,25 @@ from ifr_sim.envs.world import build_world
 
 
 class WallClockLimit(BaseCallback):
-    """Stops training once `seconds` have passed (SB3 stops when a callback returns False)."""
+    """Stops training once `seconds` have passed (SB3 stops when a callback returns False).
+
+    Where it stops depends on the machine's speed, not on the seed: `stopped` tells the
+    benchmark that the run's figures are not reproducible.
+    """
 
     def __init__(self, seconds: float) -> None:
         super().__init__()
         self.seconds = seconds
         self._start = 0.0
+        self.stopped = False
+        """The limit ended training (before `total_steps`)."""
 
     def _on_training_start(self) -> None:
         self._start = time.perf_counter()
 
     def _on_step(self) -> bool:
-        return time.perf_counter() - self._start < self.seconds
+        self.stopped = time.perf_counter() - self._start >= self.seconds
+        return not self.stopped
 
 
 def reference_lines(config: TrainConfig, zero_shot: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -79,12 +92,15 @@ def gap_closed(ppo: float, zero_shot: float, oracle: float) -> float:
 def run_learning_benchmark(
     config: TrainConfig,
     seeds: list[int],
-    minutes: float,
+    minutes: float | None,
     out_dir: Path,
     store: RunStore | None = None,
     instructions: Path | None = None,
 ) -> dict[str, Any]:
-    """Train once per seed within `minutes`, print the curves and the gap closed.
+    """Train once per seed for `total_steps`, print the curves and the gap closed.
+
+    `minutes` caps each seed's training time (None: no cap); a seed the cap stops early is
+    reported as `time_limited`, since its figures then depend on the machine's speed.
 
     With a `store`, every seed's training is recorded there as its own run, and every
     baseline's evaluation as an `evaluate` run (the dashboard's reference levels). With
@@ -99,12 +115,20 @@ def run_learning_benchmark(
     for seed in seeds:
         seeded = dataclasses.replace(config, seed=seed)
         run_dir = out_dir / f"seed{seed}"
-        summary, run_id = _train_seed(seeded, run_dir, minutes, store)
+        limit = WallClockLimit(minutes * 60) if minutes is not None else None
+        summary, run_id = _train_seed(seeded, run_dir, limit, store)
         lines = reference_lines(seeded, summary["history"][0])
         if store is not None:
             _record_references(store, seeded, lines)
-        run: dict[str, Any] = {"seed": seed, "summary": summary, "references": lines}
+        time_limited = limit is not None and limit.stopped
+        run: dict[str, Any] = {"seed": seed, "summary": summary, "references": lines,
+                               "time_limited": time_limited}
         _print_run(seed, summary, lines, curve_metrics(summary["final"]))
+        if time_limited:
+            print(f"warning: the {minutes:g}-minute limit stopped seed {seed} at step "
+                  f"{summary['steps']:,} of {seeded.total_steps:,}; its figures depend on "
+                  "this machine's speed and will differ between runs (raise --minutes, or "
+                  "lower total_steps with --set, for reproducible figures)")
         if instructions is not None and human is not None:
             run["transfer"] = transfer_lines(seeded, run_dir, instructions, human, store, run_id)
             _print_transfer(instructions, run["transfer"])
@@ -115,14 +139,14 @@ def run_learning_benchmark(
 
 
 def _train_seed(
-    config: TrainConfig, run_dir: Path, minutes: float, store: RunStore | None
+    config: TrainConfig, run_dir: Path, limit: WallClockLimit | None, store: RunStore | None
 ) -> tuple[dict[str, Any], str | None]:
     """The training summary and the run's id in `store` (None without a store)."""
-    limit = [WallClockLimit(minutes * 60)]
+    callbacks: list[BaseCallback] = [limit] if limit is not None else []
     if store is None:
-        return train(config, run_dir, callbacks=limit), None
+        return train(config, run_dir, callbacks=callbacks), None
     with store.recording("train", to_dict(config), config.seed) as run_id:
-        return train(config, run_dir, callbacks=limit, store=store, run_id=run_id), run_id
+        return train(config, run_dir, callbacks=callbacks, store=store, run_id=run_id), run_id
 
 
 def _record_references(
@@ -174,6 +198,9 @@ def _print_transfer(path: Path, lines: dict[str, dict[str, Any]]) -> None:
 
 def _report(runs: list[dict[str, Any]], metrics: Sequence[str]) -> dict[str, Any]:
     report: dict[str, Any] = {"seeds": [r["seed"] for r in runs]}
+    limited = {str(r["seed"]): r["summary"]["steps"] for r in runs if r["time_limited"]}
+    if limited:  # seed -> the step it stopped at: these figures are not reproducible
+        report["time_limited"] = limited
     for metric in metrics:
         closed = [
             gap_closed(

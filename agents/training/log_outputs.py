@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
-from stable_baselines3.common.logger import CSVOutputFormat, TensorBoardOutputFormat
+from stable_baselines3.common.logger import (
+    CSVOutputFormat,
+    TensorBoardOutputFormat,
+    filter_excluded_keys,
+)
 
 from ifr_sim.core.config import ConfigError
 
@@ -26,7 +31,32 @@ def progress_rows(path: Path) -> int:
         return max(sum(1 for _ in handle) - 1, 0)
 
 
-def progress_csv(path: Path, keep_rows: int | None = None) -> CSVOutputFormat:
+class ProgressCSV(CSVOutputFormat):
+    """SB3's CSV output, with each new column added in the order its key was logged.
+
+    SB3 adds a row's new keys as a set difference, ordered by Python's string hashing,
+    which is salted per process (`PYTHONHASHSEED`): two runs with one seed wrote the same
+    values under differently ordered columns. In logging order, the file is a function of
+    the run alone.
+    """
+
+    def write(
+        self, key_values: dict[str, Any], key_excluded: dict[str, tuple[str, ...]], step: int = 0
+    ) -> None:
+        known = set(self.keys)
+        new = [key for key in filter_excluded_keys(key_values, key_excluded, "csv")
+               if key not in known]
+        if new:  # header and padding here, so that SB3 finds no new key
+            self.keys.extend(new)
+            self.file.seek(0)
+            rows = self.file.readlines()[1:]
+            self.file.seek(0)
+            self.file.write(self.separator.join(self.keys) + "\n")
+            self.file.writelines(row[:-1] + self.separator * len(new) + "\n" for row in rows)
+        super().write(key_values, key_excluded, step)
+
+
+def progress_csv(path: Path, keep_rows: int | None = None) -> ProgressCSV:
     """SB3's CSV output on `path`; with `keep_rows`, the first rows of the file are kept.
 
     SB3 truncates the file it opens, so a resumed run writes back the header and the
@@ -42,7 +72,7 @@ def progress_csv(path: Path, keep_rows: int | None = None) -> CSVOutputFormat:
                 f"{keep_rows}; the missing rows stay missing",
                 stacklevel=2,
             )
-    output = CSVOutputFormat(str(path))
+    output = ProgressCSV(str(path))
     if lines:
         output.keys = lines[0].rstrip("\n").split(",")
         output.file.write("".join(lines))
