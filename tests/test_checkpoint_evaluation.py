@@ -5,6 +5,10 @@ directory than the one training ran in. The checkpoint is a tiny BERT policy ove
 60-item catalog file (20 candidates, slates of 4) whose trained parameters are perturbed,
 so it ranks unlike the zero-shot scorer it started from. What the command reports is
 checked against `Recommender`, the Python API over the same checkpoint.
+
+Each command spends most of its seconds importing torch, so the commands that do not
+depend on one another run side by side, one per core, each in its own folder with its
+own run store; the tests then read one result each.
 """
 
 from __future__ import annotations
@@ -14,6 +18,10 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +53,21 @@ CATALOG = Path("catalog") / "items.csv"
 """Where the catalog file lies in a world folder; training names it by this relative path."""
 
 
-def ifr_sim(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """The `ifr-sim` command line in a fresh process started in `cwd`."""
+def ifr_sim(*argv: str, cwd: Path, runs: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The `ifr-sim` command line in a fresh process started in `cwd` (recording into `runs`
+    where given, else where the test's environment says)."""
+    environment = None if runs is None else {**os.environ, "IFR_SIM_RUNS": str(runs)}
     return subprocess.run([sys.executable, "-m", "ifr_sim.apps.cli", *argv], cwd=cwd,
-                          capture_output=True, text=True, timeout=600, check=False)
+                          env=environment, capture_output=True, text=True, timeout=600,
+                          check=False)
+
+
+def side_by_side(
+    commands: Sequence[Callable[[], subprocess.CompletedProcess[str]]],
+) -> list[subprocess.CompletedProcess[str]]:
+    """Independent commands, one per core at a time, in the order given."""
+    with ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0))) as pool:
+        return list(pool.map(lambda command: command(), commands))
 
 
 def write_catalog(path: Path) -> Path:
@@ -116,7 +135,11 @@ def elsewhere(tmp_path: Path) -> Path:
     return folder
 
 
-def instruction_file(path: Path, run_dir: Path) -> tuple[Path, float]:
+LABELLED_MRR = (1 + 1 / 3 + 0) / 3
+"""The checkpoint's mean reciprocal rank on `instruction_file`'s three lines."""
+
+
+def instruction_file(path: Path, run_dir: Path) -> Path:
     """Three labelled lines whose mean reciprocal rank is known for the checkpoint's ranking.
 
     Relevant items are picked from the checkpoint's own top 4 (via `Recommender`): the
@@ -136,64 +159,117 @@ def instruction_file(path: Path, run_dir: Path) -> tuple[Path, float]:
             candidates=line.get("candidates"))]
         line["relevant"] = ranked[pick]
     path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
-    return path, (1 + 1 / 3 + 0) / 3
+    return path
+
+
+CONTRADICTIONS: list[tuple[list[str], str]] = [
+    (["--num-candidates", "30"], "num_candidates=30 (the checkpoint's: 20)"),
+    (["--slate-size", "3", "--set", "history_length=5"],
+     "slate_size=3 (the checkpoint's: 4), history_length=5 (the checkpoint's: 10)"),
+    (["--catalog", "synthetic"], "not 'synthetic': a policy reads only the catalog"),
+    (["--preset", "synthetic-shop"], "not 'synthetic': a policy reads only the catalog"),
+    (["--set", "scorer.max_length=64"], "scorer.max_length=64 (the checkpoint's: 128)"),
+    (["--agent", "bm25"], "--agent bm25 and --checkpoint both say what to evaluate"),
+]
+"""Options that contradict the checkpoint, and what the error says about each."""
+
+NOT_CHECKPOINTS: list[tuple[Callable[[Path], Path], str]] = [
+    (lambda run: run.parent / "nonexistent", "it does not exist"),
+    (lambda run: run / "checkpoint" / "config.json", "is a file, not a checkpoint"),
+    (lambda run: run.parent / CATALOG.parent, "holds no checkpoint"),
+]
+"""Paths given as `--checkpoint` that hold none, and what the error says about each."""
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """What one `ifr-sim evaluate` printed and exited with, where it ran and recorded."""
+
+    result: subprocess.CompletedProcess[str]
+    folder: Path
+    runs: RunStore
+
+
+@pytest.fixture(scope="module")
+def evaluated(
+    run_dir: Path, tiny_bert_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Mapping[str, Evaluated]:
+    """The module's independent `evaluate` commands, run side by side, by name."""
+    checkpoint = str(run_dir)
+    catalog = str(run_dir.parent / CATALOG)
+    zero_shot = ["--agent", "zero-shot", "--catalog", catalog, "--slate-size", "4",
+                 "--set", f"scorer.model_path={tiny_bert_dir}", "--set", "scorer.device=cpu"]
+    commands: dict[str, list[str]] = {
+        "lines": ["--checkpoint", checkpoint, "--instructions", "labelled.jsonl",
+                  "--json", "out.json"],
+        "zero-shot": [*zero_shot, "--instructions", "labelled.jsonl", "--json", "out.json"],
+        "sessions": ["--checkpoint", checkpoint, "--episodes", "3", "--split", "train",
+                     "--set", "clicks.model=pbm", "--set", "scorer.batch_size=7",
+                     "--json", "out.json"],
+    }
+    for options, _ in CONTRADICTIONS:
+        commands[" ".join(options)] = ["--checkpoint", checkpoint, "--episodes", "2", *options]
+    for where, message in NOT_CHECKPOINTS:
+        commands[message] = ["--checkpoint", str(where(run_dir)), "--instructions", "any.jsonl"]
+
+    folders = {name: tmp_path_factory.mktemp("elsewhere") for name in commands}
+    for name in ("lines", "zero-shot"):
+        instruction_file(folders[name] / "labelled.jsonl", run_dir)
+    runs = {name: tmp_path_factory.mktemp("runs") for name in commands}
+    results = side_by_side([
+        partial(ifr_sim, "evaluate", *argv, cwd=folders[name], runs=runs[name])
+        for name, argv in commands.items()])
+    return {name: Evaluated(result, folders[name], RunStore(runs[name]))
+            for name, result in zip(commands, results, strict=True)}
 
 
 def test_the_checkpoint_ranks_each_lines_candidates_or_the_whole_catalog(
-    run_dir: Path, elsewhere: Path, tiny_bert_dir: Path
+    evaluated: Mapping[str, Evaluated], run_dir: Path
 ) -> None:
-    path, expected_mrr = instruction_file(elsewhere / "labelled.jsonl", run_dir)
-    result = ifr_sim("evaluate", "--checkpoint", str(run_dir), "--instructions", path.name,
-                     "--json", "out.json", cwd=elsewhere)
-    assert result.returncode == 0, result.stderr
-    report = json.loads((elsewhere / "out.json").read_text())
+    lines = evaluated["lines"]
+    assert lines.result.returncode == 0, lines.result.stderr
+    report = json.loads((lines.folder / "out.json").read_text())
     name = f"checkpoint:{(run_dir / 'checkpoint').resolve()}"
     assert report["agent"] == name and report["episodes"] == 3
-    assert report["mrr"] == pytest.approx(expected_mrr)
-    (run,) = RunStore(Path(os.environ["IFR_SIM_RUNS"])).runs(kind="evaluate")
+    assert report["mrr"] == pytest.approx(LABELLED_MRR)
+    (run,) = lines.runs.runs(kind="evaluate")
     assert run.config["agent"] == name
-    assert run.config["instructions"] == str(path.resolve())
+    assert run.config["instructions"] == str((lines.folder / "labelled.jsonl").resolve())
 
 
 def test_the_zero_shot_agent_takes_the_scorer_config(
-    run_dir: Path, elsewhere: Path, tiny_bert_dir: Path
+    evaluated: Mapping[str, Evaluated], run_dir: Path, tiny_bert_dir: Path
 ) -> None:
     """`--set scorer.model_path=DIR` reaches the zero-shot agent, which then ranks as the
     untrained scorer of that model does (here: not as the perturbed checkpoint)."""
-    path, _ = instruction_file(elsewhere / "labelled.jsonl", run_dir)
-    catalog = str(run_dir.parent / CATALOG)
-    result = ifr_sim("evaluate", "--agent", "zero-shot", "--catalog", catalog,
-                     "--slate-size", "4",
-                     "--set", f"scorer.model_path={tiny_bert_dir}", "--set", "scorer.device=cpu",
-                     "--instructions", path.name, "--json", "out.json", cwd=elsewhere)
-    assert result.returncode == 0, result.stderr
-    report = json.loads((elsewhere / "out.json").read_text())
+    zero_shot_run = evaluated["zero-shot"]
+    assert zero_shot_run.result.returncode == 0, zero_shot_run.result.stderr
+    report = json.loads((zero_shot_run.folder / "out.json").read_text())
     zero_shot = Recommender.zero_shot(
-        load_catalog_file(Path(catalog)),
+        load_catalog_file(run_dir.parent / CATALOG),
         ScorerConfig(model_path=str(tiny_bert_dir), device="cpu"))
     ranks = []
-    for line in map(json.loads, path.read_text().splitlines()):
+    labelled = (zero_shot_run.folder / "labelled.jsonl").read_text()
+    for line in map(json.loads, labelled.splitlines()):
         slate = [r.item.id for r in zero_shot.recommend(line["instruction"], k=4,
                                                           candidates=line.get("candidates"))]
         ranks.append(next((1 / (i + 1) for i, item in enumerate(slate)
                            if item in line["relevant"]), 0.0))
     assert report["agent"] == "zero-shot" and report["mrr"] == pytest.approx(sum(ranks) / 3)
-    (run,) = RunStore(Path(os.environ["IFR_SIM_RUNS"])).runs(kind="evaluate")
+    (run,) = zero_shot_run.runs.runs(kind="evaluate")
     assert run.config["scorer"]["model_path"] == str(tiny_bert_dir)
 
 
 def test_sessions_run_in_the_checkpoints_world_with_split_and_dynamics_honoured(
-    run_dir: Path, elsewhere: Path
+    evaluated: Mapping[str, Evaluated], run_dir: Path
 ) -> None:
-    result = ifr_sim("evaluate", "--checkpoint", str(run_dir), "--episodes", "3",
-                     "--split", "train", "--set", "clicks.model=pbm",
-                     "--set", "scorer.batch_size=7", "--json", "out.json", cwd=elsewhere)
-    assert result.returncode == 0, result.stderr
-    assert "clicks.model='pbm' (trained with 'dcm')" in result.stdout
-    report = json.loads((elsewhere / "out.json").read_text())
+    sessions = evaluated["sessions"]
+    assert sessions.result.returncode == 0, sessions.result.stderr
+    assert "clicks.model='pbm' (trained with 'dcm')" in sessions.result.stdout
+    report = json.loads((sessions.folder / "out.json").read_text())
     assert report["agent"] == f"checkpoint:{(run_dir / 'checkpoint').resolve()}"
     assert report["split"] == "train" and report["episodes"] == 3
-    (run,) = RunStore(Path(os.environ["IFR_SIM_RUNS"])).runs(kind="evaluate")
+    (run,) = sessions.runs.runs(kind="evaluate")
     world = run.config["world"]
     assert world["catalog"]["source"] == str((run_dir.parent / CATALOG).resolve())
     assert (world["num_candidates"], world["slate_size"]) == (20, 4)
@@ -202,40 +278,21 @@ def test_sessions_run_in_the_checkpoints_world_with_split_and_dynamics_honoured(
     assert run.config["checkpoint"] == str((run_dir / "checkpoint").resolve())
 
 
-@pytest.mark.parametrize(
-    ("options", "message"),
-    [
-        (["--num-candidates", "30"], "num_candidates=30 (the checkpoint's: 20)"),
-        (["--slate-size", "3", "--set", "history_length=5"],
-         "slate_size=3 (the checkpoint's: 4), history_length=5 (the checkpoint's: 10)"),
-        (["--catalog", "synthetic"], "not 'synthetic': a policy reads only the catalog"),
-        (["--preset", "synthetic-shop"], "not 'synthetic': a policy reads only the catalog"),
-        (["--set", "scorer.max_length=64"], "scorer.max_length=64 (the checkpoint's: 128)"),
-        (["--agent", "bm25"], "--agent bm25 and --checkpoint both say what to evaluate"),
-    ],
-)
+@pytest.mark.parametrize(("options", "message"), CONTRADICTIONS)
 def test_options_that_contradict_the_checkpoint_are_errors_naming_the_difference(
-    run_dir: Path, elsewhere: Path, options: list[str], message: str
+    evaluated: Mapping[str, Evaluated], options: list[str], message: str
 ) -> None:
-    result = ifr_sim("evaluate", "--checkpoint", str(run_dir), "--episodes", "2", *options,
-                     cwd=elsewhere)
-    assert result.returncode == 2 and message in result.stderr
-    assert "Traceback" not in result.stderr
+    refused = evaluated[" ".join(options)]
+    assert refused.result.returncode == 2 and message in refused.result.stderr
+    assert "Traceback" not in refused.result.stderr
+    assert not refused.runs.runs()
 
 
-@pytest.mark.parametrize(
-    ("where", "message"),
-    [
-        (lambda run: run.parent / "nonexistent", "it does not exist"),
-        (lambda run: run / "checkpoint" / "config.json", "is a file, not a checkpoint"),
-        (lambda run: run.parent / CATALOG.parent, "holds no checkpoint"),
-    ],
-)
+@pytest.mark.parametrize("message", [message for _, message in NOT_CHECKPOINTS])
 def test_a_path_that_is_no_checkpoint_is_one_clear_error(
-    run_dir: Path, elsewhere: Path, where: Any, message: str
+    evaluated: Mapping[str, Evaluated], message: str
 ) -> None:
-    result = ifr_sim("evaluate", "--checkpoint", str(where(run_dir)), "--instructions",
-                     "any.jsonl", cwd=elsewhere)
+    result = evaluated[message].result
     assert result.returncode == 2 and message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
@@ -250,25 +307,27 @@ def test_a_moved_catalog_is_found_again_by_its_content(
     assert recorded["world"]["catalog"]["source"] == str(original.resolve())
 
     moved = shutil.move(original, elsewhere / "moved.csv")
-    result = ifr_sim("evaluate", "--checkpoint", str(run), "--episodes", "2", cwd=elsewhere)
-    assert result.returncode == 2
-    assert f"{original.resolve()}, does not exist" in result.stderr
-    assert "--catalog NEWPATH" in result.stderr
+    edited = elsewhere / "edited.csv"
+    edited.write_text(Path(moved).read_text().replace("sku-0000001,", "sku-0000001b,"))
+    evaluate = partial(ifr_sim, "evaluate", "--checkpoint", str(run), "--episodes", "2",
+                       cwd=elsewhere)
+    missing, found, other = side_by_side([
+        evaluate,
+        partial(evaluate, "--catalog", "moved.csv", "--json", "out.json"),
+        partial(evaluate, "--catalog", edited.name),
+    ])
+    assert missing.returncode == 2
+    assert f"{original.resolve()}, does not exist" in missing.stderr
+    assert "--catalog NEWPATH" in missing.stderr
 
-    result = ifr_sim("evaluate", "--checkpoint", str(run), "--episodes", "2", "--catalog",
-                     "moved.csv", "--json", "out.json", cwd=elsewhere)
-    assert result.returncode == 0, result.stderr
+    assert found.returncode == 0, found.stderr
     (record,) = RunStore(Path(os.environ["IFR_SIM_RUNS"])).runs(kind="evaluate")
     assert record.config["world"]["catalog"]["source"] == str(Path(moved).resolve())
     assert Recommender.from_checkpoint(run, catalog=moved).recommend("a phone", k=2)
 
-    edited = elsewhere / "edited.csv"
-    edited.write_text(Path(moved).read_text().replace("sku-0000001,", "sku-0000001b,"))
-    result = ifr_sim("evaluate", "--checkpoint", str(run), "--episodes", "2", "--catalog",
-                     edited.name, cwd=elsewhere)
-    assert result.returncode == 2
-    assert "is not the catalog this checkpoint was trained on" in result.stderr
-    assert "the SHA-256 digests differ" in result.stderr
+    assert other.returncode == 2
+    assert "is not the catalog this checkpoint was trained on" in other.stderr
+    assert "the SHA-256 digests differ" in other.stderr
 
     shutil.copy(edited, original)  # back in its place, but not as it was
     with pytest.raises(CheckpointError, match="has changed since the checkpoint was saved"):
