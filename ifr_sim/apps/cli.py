@@ -200,7 +200,9 @@ def _parser() -> argparse.ArgumentParser:
         "learn", help="PPO learning curves against the baselines and the oracle")
     learn.add_argument("--preset", default="standard", help="training preset")
     learn.add_argument("--seeds", type=int, default=3, help="seeds 0..S-1")
-    learn.add_argument("--minutes", type=float, default=15.0, help="training time per seed")
+    learn.add_argument("--minutes", type=float, help="cap on each seed's training time; a "
+                       "seed it stops before the preset's steps is reported as such, since "
+                       "where it stops depends on the machine (default: no cap)")
     learn.add_argument("--out", type=Path, help="where runs and learning.json go (default: "
                        "RUNS/bench-learn, in the --runs workspace)")
     learn.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
