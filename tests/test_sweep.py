@@ -63,11 +63,14 @@ TIMEOUT_S = 30.0
 
 
 def tiny_base(model_dir: Path | str) -> str:
-    """The `[set]` table of a trial that trains in a few seconds on one CPU thread."""
+    """The `[set]` table of a trial that trains in a few seconds on one CPU thread.
+
+    It evaluates every 64 steps, on 2 episodes: the tests count evaluations, not their figures.
+    """
     return f"""
 [set]
-eval_every = 128
-eval_episodes = 8
+eval_every = 64
+eval_episodes = 2
 scorer.model_path = "{model_dir}"
 scorer.device = "cpu"
 ppo.n_envs = 4
@@ -379,8 +382,7 @@ def test_a_trial_reports_each_boundary_once_and_a_retry_resumes_exactly(
     started again from a reported checkpoint reports only what comes after it, and the
     same final values as the trial that was never stopped."""
     sweep_trial = pytest.importorskip("ifr_sim.agents.experiments.sweep_trial")
-    text = "total_steps = 96\n" + tiny_base(tiny_bert_dir).replace("eval_every = 128",
-                                                                    "eval_every = 64")
+    text = "total_steps = 96\n" + tiny_base(tiny_bert_dir)
     (trial,) = load_sweep(write(tmp_path / "t.toml", text)).trials()
     configs = {trial.key: to_dict(trial.config)}
     tune_config = {"trial": {"key": trial.key}}
@@ -556,7 +558,7 @@ def test_a_tiny_ray_sweep_records_linked_runs_and_a_rerun_skips_them(
     pytest.importorskip("ray.tune")
     second = shutil.copytree(tiny_bert_dir, tmp_path / "tiny-bert-b")
     missing = tmp_path / "no-such-model"
-    head = 'name = "tiny"\npreset = "quick"\ntotal_steps = 256\nseeds = [0, 1]\n'
+    head = 'name = "tiny"\npreset = "quick"\ntotal_steps = 128\nseeds = [0, 1]\n'
     head += tiny_base(tiny_bert_dir) + "[grid]\n"
     models = f'"{tiny_bert_dir}", "{second}"'
     sweep = write(tmp_path / "tiny.toml", head + f"scorer.model_path = [{models}]\n")
@@ -582,8 +584,8 @@ def test_a_tiny_ray_sweep_records_linked_runs_and_a_rerun_skips_them(
     storage = short_workspace / "sweeps" / "tiny"
     for run in finished:
         curve = store.metrics(run.id, ["eval/ndcg@10"])
-        assert [step for step, _, _ in curve] == [0, 128, 256]
-        assert [step for step, _ in store.evaluations(run.id)] == [0, 128, 256]
+        assert [step for step, _, _ in curve] == [0, 64, 128]
+        assert [step for step, _ in store.evaluations(run.id)] == [0, 64, 128]
         checkpoint = Path(run.checkpoint)  # the newest one, in Tune's storage
         assert checkpoint.is_relative_to(storage) and checkpoint.name.startswith("checkpoint_")
         assert read_checkpoint(checkpoint).state.finished  # a whole trainer checkpoint
