@@ -257,7 +257,8 @@ def test_gpu_check_script_runs_on_cpu(tiny_bert_dir: Path, tmp_path: Path) -> No
          "--episodes", "8", "--run-dir", str(tmp_path / "run"),
          "--set", f"scorer.model_path={tiny_bert_dir}", "--set", "ppo.n_envs=4",
          "--set", "ppo.batch_size=16", "--set", "world.num_candidates=20",
-         "--set", "world.slate_size=4"],
+         "--set", "world.slate_size=4", "--set", "world.catalog.source=synthetic",
+         "--set", "world.catalog.size=200"],
         capture_output=True, text=True, timeout=600, check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
