@@ -34,7 +34,7 @@ test: $(STAMP) $(CHROMIUM)
 	$(BIN)/mypy ifr_sim envs agents dashboards scripts
 	scripts/lint_layers.sh
 	$(BIN)/mkdocs build --strict --site-dir site
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 clean:
 	rm -rf $(VENV) build *.egg-info
