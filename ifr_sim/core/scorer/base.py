@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
-from peft import PeftModel
 from torch import nn
 from torch.nn import functional as F
 from transformers import BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
@@ -354,8 +353,8 @@ class Scorer(nn.Module, abc.ABC):
     def _item_encoder(self) -> AbstractContextManager[Any]:
         """The encoder as it encodes items: without the adapters for "query-lora"."""
         if self.trainable == "query-lora":
-            assert isinstance(self.encoder, PeftModel)
-            return self.encoder.disable_adapter()
+            adapted: Any = self.encoder  # a peft model: `add_lora` wrapped it
+            return adapted.disable_adapter()
         return nullcontext()
 
     def _synced_cache(self) -> EncodingCache:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from peft import PeftModel
 from torch import nn
 from torch.nn import functional as F
 from transformers import PreTrainedModel
 
 from ifr_sim.core.scorer.base import Scorer
+from ifr_sim.core.scorer.lora import without_adapters
 from ifr_sim.core.scorer.pooling import masked_mean
 
 
@@ -88,5 +88,5 @@ class CrossEncoderScorer(Scorer):
 
 def _is_classifier(model: nn.Module) -> bool:
     """A `*ForSequenceClassification` model (possibly under LoRA adapters)."""
-    base = model.get_base_model() if isinstance(model, PeftModel) else model
+    base = without_adapters(model)
     return type(base).__name__.endswith("ForSequenceClassification")

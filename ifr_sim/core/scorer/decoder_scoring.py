@@ -27,9 +27,10 @@ import inspect
 from collections.abc import Sequence
 
 import torch
-from peft import PeftModel
 from torch import nn
 from transformers import DynamicCache, PreTrainedModel
+
+from ifr_sim.core.scorer.lora import without_adapters
 
 Tokens = Sequence[int]
 
@@ -153,7 +154,7 @@ def decoder_parts(model: nn.Module) -> tuple[nn.Module, nn.Linear]:
 
     LoRA adapters sit inside the decoder's own projections, so the stack runs with them.
     """
-    causal_lm = model.get_base_model() if isinstance(model, PeftModel) else model
+    causal_lm = without_adapters(model)
     if not isinstance(causal_lm, PreTrainedModel):
         raise TypeError(f"expected a transformers causal LM, got {type(causal_lm).__name__}")
     head = causal_lm.get_output_embeddings()

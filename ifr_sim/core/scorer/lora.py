@@ -1,9 +1,13 @@
-"""LoRA adapters on a transformer, through peft."""
+"""LoRA adapters on a transformer, through peft.
+
+peft is imported only when adapters are added: it takes seconds, and most commands (and
+every scorer without adapters) never need it.
+"""
 
 from __future__ import annotations
 
-from peft import LoraConfig, get_peft_model
-from peft.utils import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING
+import sys
+
 from torch import nn
 from transformers import PreTrainedModel
 
@@ -16,6 +20,9 @@ def add_lora(model: PreTrainedModel, rank: int, alpha: float) -> nn.Module:
     adapters on every linear layer but the output layer, rather than an error. Adapter
     dropout is 0 so that PPO's first probability ratios are exactly 1.
     """
+    from peft import LoraConfig, get_peft_model
+    from peft.utils import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING
+
     known = model.config.model_type in TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING
     config = LoraConfig(
         r=rank,
@@ -24,3 +31,12 @@ def add_lora(model: PreTrainedModel, rank: int, alpha: float) -> nn.Module:
         target_modules=None if known else "all-linear",
     )
     return get_peft_model(model, config)
+
+
+def without_adapters(model: nn.Module) -> nn.Module:
+    """The model under `model`'s LoRA adapters, or `model` if it has none (a model gets
+    adapters only once peft is imported, so peft is looked up here, not imported)."""
+    peft = sys.modules.get("peft")
+    if peft is not None and isinstance(model, peft.PeftModel):
+        return model.get_base_model()
+    return model
