@@ -36,6 +36,7 @@ def test_every_recorded_quantity_is_replayed_exactly(replayed: dict[str, np.ndar
             np.testing.assert_array_equal(replayed[key], recorded[key], err_msg=key)
 
 
+@pytest.mark.filterwarnings("ignore:.*out of date:DeprecationWarning")
 def test_the_previous_env_id_points_to_the_current_one() -> None:
     """Dynamics that changed under a new version: asking for the old one says which."""
     with pytest.raises(gym.error.DeprecatedEnv, match="InstructionRec-v1"):
