@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 
 from ifr_sim.core.instructions import Intent
-from ifr_sim.envs.config import WorldConfig, world_config_from_kwargs
+from ifr_sim.envs.config import DEFAULT_PRESET, WorldConfig, world_config_from_kwargs
 from ifr_sim.envs.render import render_image, render_text, turn_view
 from ifr_sim.envs.sessions import Sessions, SessionSimulator, TurnOutcome
 from ifr_sim.envs.spaces import action_space, check_slates, decode_instruction, observation_space
@@ -89,7 +89,7 @@ class InstructionRecEnv(gym.Env[Observation, np.ndarray]):
 
     def __init__(
         self,
-        preset: str = "movielens",
+        preset: str = DEFAULT_PRESET,
         config: WorldConfig | str | Path | None = None,
         render_mode: str | None = None,
         **kwargs: Any,

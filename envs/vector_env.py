@@ -17,7 +17,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from ifr_sim.envs.config import WorldConfig, world_config_from_kwargs
+from ifr_sim.envs.config import DEFAULT_PRESET, WorldConfig, world_config_from_kwargs
 from ifr_sim.envs.instruction_rec import check_reset_options
 from ifr_sim.envs.registration import ENV_ID
 from ifr_sim.envs.sessions import Sessions, SessionSimulator, replace_rows
@@ -50,7 +50,7 @@ class InstructionRecVectorEnv(VectorEnv[Observation, np.ndarray, np.ndarray]):
     def __init__(
         self,
         num_envs: int = 1,
-        preset: str = "movielens",
+        preset: str = DEFAULT_PRESET,
         config: WorldConfig | str | Path | None = None,
         max_episode_steps: int | None = None,
         render_mode: str | None = None,

@@ -25,6 +25,7 @@ import torch
 from ifr_sim.agents.experiments.sweep import RayOptions, run_sweep
 from ifr_sim.agents.experiments.sweep_spec import Trial, parse_sweep
 from ifr_sim.agents.experiments.sweep_tune import usable_cores
+from ifr_sim.agents.training.train_config import DEFAULT_TRAIN_PRESET
 from ifr_sim.agents.training.trainer import train
 from ifr_sim.core.scorer import make_scorer
 from ifr_sim.envs.world import load_catalog
@@ -32,7 +33,7 @@ from ifr_sim.envs.world import load_catalog
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", default="quick")
+    parser.add_argument("--preset", default=DEFAULT_TRAIN_PRESET)
     parser.add_argument("--total-steps", type=int, default=2048)
     parser.add_argument("--trials", type=int, default=4)
     parser.add_argument("--max-concurrent", type=int, default=2)

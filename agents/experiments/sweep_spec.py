@@ -41,7 +41,12 @@ from typing import Any, Literal
 import numpy as np
 
 from ifr_sim.agents.evaluation.online import metric_names
-from ifr_sim.agents.training.train_config import TRAIN_PRESETS, TrainConfig, train_preset
+from ifr_sim.agents.training.train_config import (
+    DEFAULT_TRAIN_PRESET,
+    TRAIN_PRESETS,
+    TrainConfig,
+    train_preset,
+)
 from ifr_sim.core.config import ConfigError, check, read_config_file, to_dict, with_overrides
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -114,7 +119,7 @@ class SweepSpec:
     """A parsed, validated sweep file."""
 
     name: str
-    preset: str = "quick"
+    preset: str = DEFAULT_TRAIN_PRESET
     total_steps: int | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
     seeds: tuple[int, ...] = (0,)
@@ -203,7 +208,7 @@ def parse_sweep(data: Mapping[str, Any], default_name: str = "sweep") -> SweepSp
     name = data.get("name", default_name)
     check(isinstance(name, str) and NAME_PATTERN.fullmatch(name) is not None, "name", name,
           "use letters, digits, '.', '_' and '-' (it names the sweep's folder too)")
-    preset = data.get("preset", "quick")
+    preset = data.get("preset", DEFAULT_TRAIN_PRESET)
     check(preset in TRAIN_PRESETS, "preset", preset, f"use one of {sorted(TRAIN_PRESETS)}")
     total_steps = data.get("total_steps")
     check(total_steps is None or (_is_int(total_steps) and total_steps >= 1),
