@@ -167,6 +167,9 @@ def test_a_run_store_workspace_that_is_a_file_is_one_message(tmp_path: Path) -> 
         pytest.param(["train", "--config", "train.toml"],
                      lambda p: (p / "train.toml").write_text("total_steps = [\n"),
                      "config file train.toml is not valid", id="training config file"),
+        pytest.param(["simulate", "--config", "world.toml"],
+                     lambda p: (p / "world.toml").write_bytes(b"seed = 1 # caf\xe9\n"),
+                     "config file world.toml is not UTF-8 text", id="config not UTF-8"),
     ],
 )
 def test_other_bad_files_are_one_message(
