@@ -68,23 +68,17 @@ def _field(label: str, value: str) -> str:
     return f" {label}: {value}." if value else ""
 
 
-def _title_first(catalog: Catalog, index: int) -> str:
-    title, year, genres, average, count = _movie(catalog, index)
-    rating = f" {average} stars, {count}." if average else ""
-    return f"{_titled(title, year)}.{_field('Genres', genres)}{rating}"
+def _title_then(rating: str) -> Phrasing:
+    """"Title (1995). Genres: a, b." and the rating said by `rating`, a format of
+    `average`, `count` ("452 ratings") and `people` ("452 people")."""
 
+    def phrase(catalog: Catalog, index: int) -> str:
+        title, year, genres, average, count = _movie(catalog, index)
+        people = count.replace("ratings", "people").replace("rating", "person")
+        said = " " + rating.format(average=average, count=count, people=people) if average else ""
+        return f"{_titled(title, year)}.{_field('Genres', genres)}{said}"
 
-def _rated_by(catalog: Catalog, index: int) -> str:
-    title, year, genres, average, count = _movie(catalog, index)
-    people = count.replace("ratings", "people").replace("rating", "person")
-    rating = f" Rated {average}/5 by {people}." if average else ""
-    return f"{_titled(title, year)}.{_field('Genres', genres)}{rating}"
-
-
-def _rating_in_parentheses(catalog: Catalog, index: int) -> str:
-    title, year, genres, average, count = _movie(catalog, index)
-    rating = f" Rating: {average}/5 ({count})." if average else ""
-    return f"{_titled(title, year)}.{_field('Genres', genres)}{rating}"
+    return phrase
 
 
 def _labelled_fields(catalog: Catalog, index: int) -> str:
@@ -111,9 +105,12 @@ def _category_first(catalog: Catalog, index: int) -> str:
 
 PHRASINGS: dict[str, dict[str, Phrasing]] = {
     "movies": {
-        "Title (1995). Genres: a, b. 3.9 stars, 452 ratings.": _title_first,
-        "Title (1995). Genres: a, b. Rated 3.9/5 by 452 people.": _rated_by,
-        "Title (1995). Genres: a, b. Rating: 3.9/5 (452 ratings).": _rating_in_parentheses,
+        "Title (1995). Genres: a, b. 3.9 stars, 452 ratings.":
+            _title_then("{average} stars, {count}."),
+        "Title (1995). Genres: a, b. Rated 3.9/5 by 452 people.":
+            _title_then("Rated {average}/5 by {people}."),
+        "Title (1995). Genres: a, b. Rating: 3.9/5 (452 ratings).":
+            _title_then("Rating: {average}/5 ({count})."),
         "Title: T. Year: 1995. Genres: a, b. Rating: 3.9/5 from 452 ratings.": _labelled_fields,
         "Genres: a, b. Title (1995). 3.9 stars, 452 ratings.": _genres_label_first,
     },
