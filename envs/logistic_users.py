@@ -5,10 +5,10 @@ How a user of this model behaves (weights in `AttractivenessConfig`, dynamics in
 
 - **Arrival.** The user's taste is their profile's, plus noise scaled to its norm.
 - **Attractiveness.** A logistic function of the graded intent match, a penalty for
-  breaking a hard constraint of the intent, the user's z-scored taste, item quality and
-  novelty (not yet shown this session) and familiarity (how likely the user is to have
-  come across the item), shrunk by `fatigue` per turn played; zero for
-  items the user already clicked (no re-clicks).
+  breaking a hard constraint of the intent, the user's z-scored taste, item quality,
+  familiarity (how likely the user is to have come across the item) and novelty (not yet
+  shown this session), shrunk by `fatigue` per turn played; zero for items the user
+  already clicked (no re-clicks).
 - **Transition.** Tastes drift toward what was clicked; patience drops by 1 per turn and
   is refunded by `click_refund` on a turn with a click.
 - **Leaving.** When patience runs out (it starts uniform in `patience`).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ifr_sim.agents.experiments.fidelity.probe import Answers, ask
+from ifr_sim.agents.experiments.fidelity.probe import Question, ask
 from ifr_sim.core.catalog import Ratings, load_movielens
 from ifr_sim.core.config import with_overrides
 from ifr_sim.envs.config import WorldConfig
@@ -61,11 +61,12 @@ def test_familiarity_draws_clicks_but_is_not_liking(weight: float) -> None:
     world = build_world(with_overrides(WorldConfig(), {"attractiveness.familiarity": weight}))
     profiles = np.arange(8)
     items = np.tile(np.arange(40), (8, 1))
-    plain, answered = _probe(base, profiles, items), _probe(world, profiles, items)
-    np.testing.assert_allclose(answered.preference, plain.preference, atol=1e-5)
+    np.testing.assert_allclose(_probe(world, profiles, items, "preference"),
+                               _probe(base, profiles, items, "preference"), atol=1e-5)
     familiar = world.users.familiarity.scores(profiles, items, weight)
-    np.testing.assert_allclose(_logit(answered.attractiveness) - _logit(plain.attractiveness),
-                               familiar, atol=1e-3)
+    lift = (_logit(_probe(world, profiles, items, "attractiveness"))
+            - _logit(_probe(base, profiles, items, "attractiveness")))
+    np.testing.assert_allclose(lift, familiar, atol=1e-3)
     assert np.ptp(familiar) > 1.0 if weight else not familiar.any()
 
 
@@ -73,5 +74,6 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p) - np.log1p(-p)
 
 
-def _probe(world, profiles: np.ndarray, items: np.ndarray) -> Answers:
-    return ask(world, profiles, items, np.random.default_rng(0))
+def _probe(world, profiles: np.ndarray, items: np.ndarray, question: Question) -> np.ndarray:
+    """The same simulated users (one seed) every time."""
+    return ask(world, profiles, items, np.random.default_rng(0), question)

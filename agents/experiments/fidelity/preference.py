@@ -39,10 +39,10 @@ def user_model_figures(world: World, sample: ProbeSample, shrink: float,
     rng = np.random.default_rng([seed, 2])
 
     def preference(raters: np.ndarray, items: np.ndarray) -> np.ndarray:
-        return ask(world, raters, items, rng).preference
+        return ask(world, raters, items, rng, "preference")
 
     def attractiveness(raters: np.ndarray, items: np.ndarray) -> np.ndarray:
-        return ask(world, raters, items, rng).attractiveness
+        return ask(world, raters, items, rng, "attractiveness")
 
     earlier, heldout = sample.earlier, sample.heldout
     before, after = _rating_scores(preference, sample)

@@ -13,8 +13,7 @@ quality and familiarity).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -22,19 +21,14 @@ from ifr_sim.core.instructions import IntentBatch, intent_match
 from ifr_sim.envs.session_state import Sessions, UserState, take_rows
 from ifr_sim.envs.world import World
 
-
-@dataclass(frozen=True)
-class Answers:
-    """What simulated users said of items: (U, L) each, NaN where there is no item."""
-
-    attractiveness: np.ndarray
-    preference: np.ndarray
+Question = Literal["attractiveness", "preference"]
+"""What the probe asks: which items a user would pick, or what a rating would say."""
 
 
-def ask(world: World, profiles: np.ndarray, items: np.ndarray,
-        rng: np.random.Generator) -> Answers:
-    """How attractive simulated user u finds `items[u]` (-1: no item), and how much it
-    likes them (`UserModel.preference`).
+def ask(world: World, profiles: np.ndarray, items: np.ndarray, rng: np.random.Generator,
+        question: Question) -> np.ndarray:
+    """(U, L) simulated user u's answer to `question` about `items[u]` (-1: no item, NaN
+    there): `UserModel.attractiveness` or `UserModel.preference`.
 
     One simulated user per profile (`initial_state` is drawn once), shown its items in
     sessions of `num_candidates` at a time; a shorter last session is filled with the
@@ -43,7 +37,7 @@ def ask(world: World, profiles: np.ndarray, items: np.ndarray,
     model = world.user_model
     width = world.config.num_candidates
     state: UserState = model.initial_state(profiles, rng)
-    answers = Answers(np.full(items.shape, np.nan), np.full(items.shape, np.nan))
+    answers = np.full(items.shape, np.nan)
     for start in range(0, items.shape[1], width):
         block = items[:, start:start + width]
         rows = np.flatnonzero((block >= 0).any(axis=1))
@@ -56,15 +50,13 @@ def ask(world: World, profiles: np.ndarray, items: np.ndarray,
         candidates = np.where(padded >= 0, padded, filler[:, None])
         session = neutral_sessions(world, profiles[rows], candidates, take_rows(state, rows))
         model.start(session.user, session, rng)
+        answer = np.asarray(getattr(model, question)(session.user, session), np.float64)
+        if answer.shape != candidates.shape:
+            raise ValueError(
+                f"{type(model).__name__}.{question} returned shape {answer.shape}; return "
+                f"one value per user and candidate, shape {candidates.shape}")
         shown = block.shape[1]
-        for name in ("attractiveness", "preference"):
-            answer = np.asarray(getattr(model, name)(session.user, session), np.float64)
-            if answer.shape != candidates.shape:
-                raise ValueError(
-                    f"{type(model).__name__}.{name} returned shape {answer.shape}; return "
-                    f"one value per user and candidate, shape {candidates.shape}")
-            getattr(answers, name)[rows, start:start + shown] = np.where(
-                block >= 0, answer[:, :shown], np.nan)
+        answers[rows, start:start + shown] = np.where(block >= 0, answer[:, :shown], np.nan)
     return answers
 
 
