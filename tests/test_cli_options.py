@@ -5,7 +5,8 @@
 - A catalog key the catalog does not read (`catalog.size` on MovieLens) is an error,
   from the command line and from `gymnasium.make` alike.
 - Two options that say the same thing (`--preset` and `--config`, `--seed` and
-  `--set seed=...`, `--num-candidates` and `--set num_candidates=...`), an option of one
+  `--set seed=...`, `--num-candidates` and `--set num_candidates=...`, `--split` and
+  `--set split=...`, although `evaluate` and `demo` default the split), an option of one
   benchmark given to another, a local-Ray option with a cluster address, `--as-new-run`
   without `--resume`, a session option with an instruction file (`--episodes`): each is
   refused.
@@ -116,6 +117,10 @@ def test_other_catalog_keys_the_catalog_ignores_are_refused(
          "--preset synthetic-shop and --config t.toml both pick the base config"),
         (["evaluate", "--num-candidates", "20", "--set", "num_candidates=30"],
          "--num-candidates 20 and --set num_candidates=30 both set num_candidates"),
+        (["evaluate", "--split", "train", "--set", "split=all"],
+         "--split train and --set split=all both set split; give it once"),
+        (["demo", "--split", "all", "--set", "split=train"],
+         "--split all and --set split=train both set split; give it once"),
         (["evaluate", "--instructions", "i.jsonl", "--episodes", "50"],
          "--episodes do not apply to --instructions: each line of i.jsonl is ranked once"),
         (["evaluate", "--instructions", "i.jsonl", "--num-candidates", "30"],

@@ -36,6 +36,9 @@ EVALUATE_EPISODES = 500
 """The sessions `evaluate` runs without --episodes."""
 DEFAULT_AGENT = "random"
 """The agent `evaluate` runs without --agent or --checkpoint."""
+SESSION_SPLIT = "heldout"
+"""The users and templates `evaluate` and `demo` run without --split or --set split=...:
+the held-out ones, which training never sees."""
 SCORER_PREFIX = "scorer."
 """`--set` keys with this prefix configure the scorer of a scoring agent, not the world."""
 
@@ -84,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser(
         "evaluate", help="evaluate an agent on fresh sessions: reward, CTR, NDCG, HR, MRR, ..."
     )
-    add_world_options(evaluate)
+    add_world_options(evaluate, split=SESSION_SPLIT)
     evaluate.add_argument("--agent", help=f"agent name (default: {DEFAULT_AGENT}); a "
                           "scoring agent (zero-shot) also takes --set scorer.KEY=VALUE")
     evaluate.add_argument("--checkpoint", type=Path, metavar="DIR",
@@ -99,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
         help="score a labelled instruction set instead of simulated sessions",
     )
     add_runs_option(evaluate)
-    evaluate.set_defaults(run=_evaluate, split="heldout")
+    evaluate.set_defaults(run=_evaluate)
 
     train = commands.add_parser("train", help="fine-tune the LLM scorer with PPO")
     train.add_argument("--preset", help="training preset: quick (default), standard, gpu")
@@ -168,7 +171,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo", help="the main job: every agent evaluated on held-out users and templates"
     )
-    add_world_options(demo)
+    add_world_options(demo, split=SESSION_SPLIT)
     demo.add_argument("--episodes", type=int, default=300, help="sessions per agent")
     demo.add_argument("--seed", type=int, default=0, help="seed of users, clicks and agents")
     demo.add_argument("--train-steps", type=int, default=2048,
@@ -177,7 +180,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="where the demo's training run goes (default: RUNS/demo, in the "
                       "--runs workspace)")
     add_runs_option(demo)
-    demo.set_defaults(run=_demo, split="heldout")
+    demo.set_defaults(run=_demo)
 
     bench = commands.add_parser("bench", help="benchmarks that print figures")
     # One sub-command each, so that an option of one benchmark is refused by another.
@@ -262,8 +265,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_world_options(parser: argparse.ArgumentParser) -> None:
-    """The world options every command that builds an environment shares."""
+def add_world_options(parser: argparse.ArgumentParser, split: str | None = None) -> None:
+    """The world options every command that builds an environment shares.
+
+    Args:
+        parser: the command's parser.
+        split: the command's own default split, applied by `world_config` when neither
+            --split nor --set split=... is given (None: the world's).
+    """
     group = parser.add_argument_group("world")
     group.add_argument(
         "--preset",
@@ -276,7 +285,10 @@ def add_world_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--num-candidates", type=int, help="N candidates per session")
     group.add_argument("--slate-size", type=int, help="K items per slate")
-    group.add_argument("--split", choices=["train", "heldout", "all"], help="users and templates")
+    default_split = split or "the world config's"
+    group.add_argument("--split", choices=["train", "heldout", "all"],
+                       help=f"users and templates (default: {default_split})")
+    parser.set_defaults(split_default=split)
     group.add_argument(
         "--set",
         action="append",
@@ -300,7 +312,8 @@ def world_config(
     base: WorldConfig | None = None,
     overrides: Sequence[str] | None = None,
 ) -> WorldConfig:
-    """Preset (or config file, or `base`), then explicit flags, then --set overrides.
+    """Preset (or config file, or `base`), then explicit flags, then --set overrides, then
+    the command's own default split if neither --split nor --set split=... gave one.
 
     Flags and overrides are applied together and validated once, as the one world they
     describe. A catalog file's path is made absolute, so records of the run hold a path
@@ -323,10 +336,8 @@ def world_config(
     }
     pairs = {key: value for key, value in flags.items() if value is not None}
     sets = args.set if overrides is None else overrides
-    # Not `split`: evaluate and demo default it, and a --set of it is how to change that.
     refuse_flag_and_set({"catalog.source": "--catalog", "num_candidates": "--num-candidates",
-                         "slate_size": "--slate-size"},
-                        {key: value for key, value in pairs.items() if key != "split"}, sets)
+                         "slate_size": "--slate-size", "split": "--split"}, pairs, sets)
     for text in sets:
         key, value = parse_override(text)
         if key.startswith(SCORER_PREFIX):
@@ -336,6 +347,8 @@ def world_config(
                 "does, and `ifr-sim train` takes it in its own --set"
             )
         pairs[key] = value
+    if args.split_default is not None:
+        pairs.setdefault("split", args.split_default)
     return with_resolved_catalog(with_overrides(base, pairs))
 
 
