@@ -44,6 +44,7 @@ SCORER_PREFIX = "scorer."
 
 if TYPE_CHECKING:
     from ifr_sim.agents.base import Agent
+    from ifr_sim.core.scorer import ScorerConfig
     from ifr_sim.envs.world import World
 
 
@@ -463,7 +464,6 @@ def _evaluated_agent(args: argparse.Namespace) -> tuple[Agent, World, dict[str, 
     """What `evaluate` evaluates (--agent or --checkpoint), in which world, and what its
     run records about the agent besides its name (`checkpoint`, `scorer`)."""
     from ifr_sim.agents.registry import make_agent
-    from ifr_sim.agents.training.train_config import TrainConfig
     from ifr_sim.envs.world import build_world, load_catalog
 
     scorer_sets, world_sets = scorer_overrides(args.set)
@@ -479,10 +479,22 @@ def _evaluated_agent(args: argparse.Namespace) -> tuple[Agent, World, dict[str, 
         size = len(load_catalog(config.catalog))
         config = dataclasses.replace(config, num_candidates=min(config.num_candidates, size))
     world = build_world(config)
-    # Through the training config, so messages name the keys as written: scorer.KEY.
-    scorer = with_overrides(TrainConfig(), scorer_sets).scorer if scorer_sets else None
+    scorer = _scorer_config(scorer_sets)
     agent = make_agent(args.agent or DEFAULT_AGENT, world, scorer)
     return agent, world, {"scorer": to_dict(scorer)} if scorer is not None else {}
+
+
+def _scorer_config(scorer_sets: Sequence[str]) -> ScorerConfig | None:
+    """The scorer that `--set scorer.KEY=VALUE` strings describe (None: none given).
+
+    Through the training config, so that messages name the keys as written (scorer.KEY);
+    imported only here, since it loads torch and transformers.
+    """
+    if not scorer_sets:
+        return None
+    from ifr_sim.agents.training.train_config import TrainConfig
+
+    return with_overrides(TrainConfig(), scorer_sets).scorer
 
 
 def _checkpoint_agent(
@@ -525,7 +537,34 @@ def _report_evaluation(
         print(f"results written to {args.json}")
 
 
+def _train_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The training config values `train`'s flags give, once the options are checked
+    against each other: before the training modules load torch, so that a contradiction
+    fails at once."""
+    if args.as_new_run and args.resume is None:
+        raise ConfigError("--as-new-run goes with --resume RUN_DIR (a new training run is "
+                          "always recorded as a new run)")
+    if args.resume is not None:
+        fixed = {"--preset": args.preset, "--config": args.config, "--seed": args.seed,
+                 "--set": args.set, "--run-dir": args.run_dir,
+                 "--tensorboard": args.tensorboard}
+        given = [flag for flag, value in fixed.items() if value not in (None, [])]
+        if given:
+            raise ConfigError(
+                f"--resume continues the run with the config in its checkpoint; drop "
+                f"{', '.join(given)} (only --total-steps may change, to train further)")
+        return {}
+    refuse_preset_and_config(args)
+    flags = {"seed": args.seed, "total_steps": args.total_steps,
+             "tensorboard_log": str(args.tensorboard) if args.tensorboard else None}
+    values = {key: value for key, value in flags.items() if value is not None}
+    refuse_flag_and_set({"seed": "--seed", "total_steps": "--total-steps",
+                         "tensorboard_log": "--tensorboard"}, values, args.set)
+    return values
+
+
 def _train(args: argparse.Namespace) -> int:
+    flags = _train_flags(args)
     from ifr_sim.agents.evaluation.online import headline_metrics
     from ifr_sim.agents.training.recorded_training import (
         interruption,
@@ -541,31 +580,14 @@ def _train(args: argparse.Namespace) -> int:
     store = RunStore(args.runs)
     progress_bar = not args.no_progress
     run_dir: Path = args.resume or args.run_dir or args.runs / "train"
-    if args.as_new_run and args.resume is None:
-        raise ConfigError("--as-new-run goes with --resume RUN_DIR (a new training run is "
-                          "always recorded as a new run)")
     try:
         if args.resume is not None:
-            fixed = {"--preset": args.preset, "--config": args.config, "--seed": args.seed,
-                     "--set": args.set, "--run-dir": args.run_dir,
-                     "--tensorboard": args.tensorboard}
-            given = [flag for flag, value in fixed.items() if value not in (None, [])]
-            if given:
-                raise ConfigError(
-                    f"--resume continues the run with the config in its checkpoint; drop "
-                    f"{', '.join(given)} (only --total-steps may change, to train further)")
             summary, run_id = resume_recorded(run_dir, store, args.total_steps, progress_bar,
                                               args.as_new_run)
         else:
-            refuse_preset_and_config(args)
             config = (load_train_config(args.config) if args.config
                       else train_preset(args.preset or DEFAULT_TRAIN_PRESET))
-            flags = {"seed": args.seed, "total_steps": args.total_steps,
-                     "tensorboard_log": str(args.tensorboard) if args.tensorboard else None}
-            refuse_flag_and_set({"seed": "--seed", "total_steps": "--total-steps",
-                                 "tensorboard_log": "--tensorboard"},
-                                {k: v for k, v in flags.items() if v is not None}, args.set)
-            config = with_overrides(config, {k: v for k, v in flags.items() if v is not None})
+            config = with_overrides(config, flags)
             config = with_overrides(config, args.set)
             # Recorded with an absolute catalog path, which works from any directory.
             config = with_overrides(config, {"world.catalog.source": resolved_source(
@@ -659,9 +681,10 @@ def _evaluate_instruction_file(
 
 
 def _demo(args: argparse.Namespace) -> int:
+    config = world_config(args)  # checked before the demo's imports load torch
     from ifr_sim.apps.demo import run_demo
 
-    run_demo(world_config(args), args.episodes, args.seed, args.train_steps,
+    run_demo(config, args.episodes, args.seed, args.train_steps,
              args.run_dir or args.runs / "demo", RunStore(args.runs))
     return 0
 
