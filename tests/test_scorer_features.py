@@ -112,8 +112,8 @@ def test_reference_features_can_be_turned_off(
     config_for: ConfigFor, tiny_bert_dir: Path, tiny_catalog: Catalog
 ) -> None:
     scorer = make_scorer(config_for(tiny_bert_dir, reference_features=False), tiny_catalog)
-    assert not scorer.reference_features and scorer.head.reference_in is None
-    assert not any("reference" in name for name, _ in scorer.named_parameters())
+    assert not scorer.reference_features and scorer.head.relation_in is None
+    assert not any("relation" in name for name, _ in scorer.named_parameters())
 
 
 def test_features_cached_in_inference_mode_serve_a_training_step(
@@ -124,4 +124,4 @@ def test_features_cached_in_inference_mode_serve_a_training_step(
     with torch.inference_mode():
         scorer(texts, candidates)
     scorer(texts, candidates).sum().backward()
-    assert scorer.head.reference_in is not None and scorer.head.reference_in.weight.grad is not None
+    assert scorer.head.relation_in is not None and scorer.head.relation_in.weight.grad is not None

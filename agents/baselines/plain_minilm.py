@@ -54,8 +54,10 @@ class PlainMiniLMAgent(Agent):
     def __init__(self, catalog: Catalog, slate_size: int) -> None:
         texts = tuple(plain_text(catalog, i) for i in range(len(catalog)))
         plain = dataclasses.replace(catalog, texts=texts)
-        # The bare encoder: no lexical or reference features, no history.
-        config = ScorerConfig(lexical_buckets=0, reference_features=False, history_weight=0.0)
+        # The bare encoder: no lexical, reference or number features, no history.
+        config = ScorerConfig(
+            lexical_buckets=0, reference_features=False, number_features=False, history_weight=0.0
+        )
         self.scorer: Scorer = make_scorer(config, plain)
         self.slate_size = slate_size
 

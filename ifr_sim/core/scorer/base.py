@@ -44,6 +44,8 @@ from ifr_sim.core.scorer.heads import FeatureHead, descriptive_columns, item_fea
 from ifr_sim.core.scorer.layout import passes
 from ifr_sim.core.scorer.lexical import HashedNgramBag
 from ifr_sim.core.scorer.lora import add_lora
+from ifr_sim.core.scorer.numbers import SIZE as NUMBER_FEATURES
+from ifr_sim.core.scorer.numbers import NumberFeatures
 from ifr_sim.core.scorer.pooling import masked_mean
 from ifr_sim.core.scorer.precision import autocast, uses_bf16
 from ifr_sim.core.scorer.reference import ReferenceFeatures
@@ -121,16 +123,22 @@ class Scorer(nn.Module, abc.ABC):
             HashedNgramBag(tokenizer, buckets, LEXICAL_DIM, config.max_length) if buckets else None
         )
         self.reference_features = config.reference_features
+        self.numbers = (
+            NumberFeatures(catalog)
+            if config.number_features and NumberFeatures.applies(catalog)
+            else None
+        )
         self.head = FeatureHead(
             self.query_dim,
             features.shape[1],
             self.pair_dim(model),
             lexical_dim=LEXICAL_DIM if buckets else 0,
-            reference_dim=(
+            relation_dim=(
                 ReferenceFeatures.size(descriptive_columns(catalog))
                 if config.reference_features
                 else 0
-            ),
+            )
+            + (NUMBER_FEATURES if self.numbers is not None else 0),
         )
         self.register_buffer("item_features", features, persistent=False)
         self._encoder_weights: list[nn.Parameter] | None = None
@@ -171,8 +179,18 @@ class Scorer(nn.Module, abc.ABC):
     ) -> torch.Tensor:
         """The learned head's logits (B, N): what every backend adds to its text relevance."""
         lexical = self.lexical(instructions) if self.lexical is not None else None
-        reference = self._reference_features(instructions, candidates)
-        return self.head(query, self.item_features, candidates, pair, lexical, reference)
+        relation = self._relation_features(instructions, candidates)
+        return self.head(query, self.item_features, candidates, pair, lexical, relation)
+
+    def _relation_features(
+        self, instructions: Sequence[str], candidates: torch.Tensor
+    ) -> torch.Tensor | None:
+        """Each candidate against the item the instruction names and the numbers it states."""
+        parts = [self._reference_features(instructions, candidates)]
+        if self.numbers is not None:
+            parts.append(self.numbers(instructions, candidates.to(self.device)))
+        present = [part for part in parts if part is not None]
+        return torch.cat(present, dim=-1) if present else None
 
     def _reference_features(
         self, instructions: Sequence[str], candidates: torch.Tensor

@@ -73,6 +73,14 @@ class ScorerConfig:
             "instruction most resembles (for 'something like Toy Story')"
         },
     )
+    number_features: bool = field(
+        default=True,
+        metadata={
+            "help": "the head also reads where each candidate's year or price stands against "
+            "the numbers the instruction states ('from the 80s', 'under $50'); no effect on "
+            "a catalog without a numeric range attribute"
+        },
+    )
     max_length: int = field(
         default=128,
         metadata={"help": "token limit per encoded text or instruction-item pair (8..8192)"},

@@ -70,7 +70,7 @@ def range_edges(values: np.ndarray) -> np.ndarray:
 
 class FeatureHead(nn.Module):
     """A one-hidden-layer MLP over (query, item features[, pair encoding][, lexical
-    features][, reference features]) → one logit, plus a low-rank bilinear term
+    features][, relation features]) → one logit, plus a low-rank bilinear term
     `(U q + L l) · (V f + R r)`.
 
     The first layer is split by input so the query is projected once per user and the
@@ -86,8 +86,9 @@ class FeatureHead(nn.Module):
         pair_dim: size of a per-(query, item) encoding, 0 when the backend has none.
         lexical_dim: size of the instruction's lexical features (see `lexical.py`), 0 for
             none.
-        reference_dim: size of each candidate's features relative to the item the
-            instruction names (see `reference.py`), 0 for none.
+        relation_dim: size of each candidate's features relative to the instruction: to
+            the item it names (`reference.py`) and to the numbers it states
+            (`numbers.py`); 0 for none.
         hidden_dim: width of the hidden layer.
         rank: rank of the bilinear term.
     """
@@ -98,7 +99,7 @@ class FeatureHead(nn.Module):
         feature_dim: int,
         pair_dim: int = 0,
         lexical_dim: int = 0,
-        reference_dim: int = 0,
+        relation_dim: int = 0,
         hidden_dim: int = 64,
         rank: int = 16,
     ) -> None:
@@ -111,16 +112,16 @@ class FeatureHead(nn.Module):
         self.feature_factor = nn.Linear(feature_dim, rank, bias=False)
         self.lexical_in = nn.Linear(lexical_dim, hidden_dim, bias=False) if lexical_dim else None
         self.lexical_factor = nn.Linear(lexical_dim, rank, bias=False) if lexical_dim else None
-        self.reference_in = (
-            nn.Linear(reference_dim, hidden_dim, bias=False) if reference_dim else None
+        self.relation_in = (
+            nn.Linear(relation_dim, hidden_dim, bias=False) if relation_dim else None
         )
-        self.reference_factor = (
-            nn.Linear(reference_dim, rank, bias=False) if reference_dim else None
+        self.relation_factor = (
+            nn.Linear(relation_dim, rank, bias=False) if relation_dim else None
         )
         for zero in (self.out.weight, self.out.bias, self.feature_factor.weight):
             nn.init.zeros_(zero)
-        if self.reference_factor is not None:
-            nn.init.zeros_(self.reference_factor.weight)
+        if self.relation_factor is not None:
+            nn.init.zeros_(self.relation_factor.weight)
 
     def forward(
         self,
@@ -129,10 +130,10 @@ class FeatureHead(nn.Module):
         candidates: torch.Tensor,
         pair: torch.Tensor | None = None,
         lexical: torch.Tensor | None = None,
-        reference: torch.Tensor | None = None,
+        relation: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Logits (B, N) from query (B, Q), the features of every catalog item (n, F),
-        candidate indices (B, N), pair (B, N, P), lexical features (B, L) and reference
+        candidate indices (B, N), pair (B, N, P), lexical features (B, L) and relation
         features (B, N, R)."""
         user = self.query_in(query)
         factor = self.query_factor(query)
@@ -147,10 +148,10 @@ class FeatureHead(nn.Module):
                 raise ValueError("this head was built with pair_dim > 0; pass the pair encoding")
             hidden = hidden + self.pair_in(pair)
         item_factor = F.embedding(candidates, self.feature_factor(items))
-        if self.reference_in is not None and self.reference_factor is not None:
-            if reference is None:
-                raise ValueError("this head was built with reference_dim > 0; pass the features")
-            hidden = hidden + self.reference_in(reference)
-            item_factor = item_factor + self.reference_factor(reference)
+        if self.relation_in is not None and self.relation_factor is not None:
+            if relation is None:
+                raise ValueError("this head was built with relation_dim > 0; pass the features")
+            hidden = hidden + self.relation_in(relation)
+            item_factor = item_factor + self.relation_factor(relation)
         bilinear = (factor.unsqueeze(1) * item_factor).sum(-1)
         return self.out(F.gelu(hidden)).squeeze(-1) + bilinear
