@@ -310,6 +310,14 @@ def load_world_config(path: str | Path) -> WorldConfig:
     return with_file_values(base, world)
 
 
+def world_file_keys(path: str | Path) -> frozenset[str]:
+    """The top-level world keys a config file sets itself, rather than takes from its
+    preset: what a command's own defaults must not override."""
+    data = read_config_file(path)
+    world = data.get("world", data)
+    return frozenset(world) - {"preset"} if isinstance(world, dict) else frozenset()
+
+
 def world_config_from_kwargs(
     preset: str = DEFAULT_PRESET,
     config: WorldConfig | str | Path | None = None,

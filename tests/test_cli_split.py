@@ -1,7 +1,8 @@
 """Which users and templates `evaluate` runs on: `--split`, `--set split=...`, or its default.
 
-`evaluate` and `demo` default to the held-out split; `--split X` or `--set split=X` changes
-it, and the two together are refused rather than one silently winning.
+`evaluate` and `demo` default to the held-out split; `--split X`, `--set split=X` or a
+`--config` file that sets `split` changes it, and the flag and the set together are refused
+rather than one silently winning.
 """
 
 from __future__ import annotations
@@ -45,3 +46,20 @@ def test_split_given_by_flag_and_by_set_is_refused(tmp_path: Path) -> None:
     assert result.stderr == ("ifr-sim evaluate: error: --split train and --set split=all "
                              "both set split; give it once\n")
     assert not (tmp_path / "result.json").exists()
+
+
+@pytest.mark.parametrize(("line", "split"), [('split = "train"', "train"), ("", "heldout")])
+def test_a_config_file_that_sets_the_split_is_not_overridden_by_the_default(
+    tmp_path: Path, line: str, split: str
+) -> None:
+    (tmp_path / "world.toml").write_text(
+        f'preset = "synthetic-shop"\nintent_bank_size = 16\n{line}\n[catalog]\nsize = 200\n'
+    )
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "IFR_SIM_CACHE_DIR": "off"}
+    result = subprocess.run(
+        [sys.executable, "-m", "ifr_sim.apps.cli", "evaluate", "--config", "world.toml",
+         "--num-candidates", "20", "--slate-size", "4", "--episodes", "2", "--runs", "ws",
+         "--json", "result.json"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads((tmp_path / "result.json").read_text())["split"] == split

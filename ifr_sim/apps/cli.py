@@ -27,6 +27,7 @@ from ifr_sim.envs.config import (
     WorldConfig,
     load_world_config,
     preset_config,
+    world_file_keys,
 )
 
 RUNS_ENV = "IFR_SIM_RUNS"
@@ -272,7 +273,8 @@ def add_world_options(parser: argparse.ArgumentParser, split: str | None = None)
     Args:
         parser: the command's parser.
         split: the command's own default split, applied by `world_config` when neither
-            --split nor --set split=... is given (None: the world's).
+            --split, --set split=... nor a --config file's own `split` gives one (None:
+            the world's).
     """
     group = parser.add_argument_group("world")
     group.add_argument(
@@ -286,7 +288,7 @@ def add_world_options(parser: argparse.ArgumentParser, split: str | None = None)
     )
     group.add_argument("--num-candidates", type=int, help="N candidates per session")
     group.add_argument("--slate-size", type=int, help="K items per slate")
-    default_split = split or "the world config's"
+    default_split = f"{split}, or the --config file's split" if split else "the world's"
     group.add_argument("--split", choices=["train", "heldout", "all"],
                        help=f"users and templates (default: {default_split})")
     parser.set_defaults(split_default=split)
@@ -314,7 +316,8 @@ def world_config(
     overrides: Sequence[str] | None = None,
 ) -> WorldConfig:
     """Preset (or config file, or `base`), then explicit flags, then --set overrides, then
-    the command's own default split if neither --split nor --set split=... gave one.
+    the command's own default split if neither --split, --set split=... nor the config
+    file gave one.
 
     Flags and overrides are applied together and validated once, as the one world they
     describe. A catalog file's path is made absolute, so records of the run hold a path
@@ -325,10 +328,13 @@ def world_config(
         base: the world to start from instead of `--preset`/`--config`.
         overrides: the `--set` strings to apply (default: all of `args.set`).
     """
+    file_keys: frozenset[str] = frozenset()
     if base is None:
         refuse_preset_and_config(args)
-        base = (load_world_config(args.config) if args.config
-                else preset_config(args.preset or DEFAULT_PRESET))
+        if args.config:
+            base, file_keys = load_world_config(args.config), world_file_keys(args.config)
+        else:
+            base = preset_config(args.preset or DEFAULT_PRESET)
     flags = {
         "catalog.source": args.catalog,
         "num_candidates": args.num_candidates,
@@ -348,7 +354,7 @@ def world_config(
                 "does, and `ifr-sim train` takes it in its own --set"
             )
         pairs[key] = value
-    if args.split_default is not None:
+    if args.split_default is not None and "split" not in file_keys:
         pairs.setdefault("split", args.split_default)
     return with_resolved_catalog(with_overrides(base, pairs))
 
