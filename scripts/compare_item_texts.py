@@ -103,6 +103,29 @@ def _category_first(catalog: Catalog, index: int) -> str:
     return f"{_genres(catalog, index).capitalize()}: {title}." + text[len(title) + 1 + len(label):]
 
 
+def _shop(catalog: Catalog, index: int) -> tuple[str, str, str, str, str]:
+    """Title, category, price ("$126"), rating ("3.5") and review count ("5 reviews")."""
+    count = int(catalog.attributes["num_reviews"][index])
+    return (catalog.titles[index], _genres(catalog, index),
+            f"${catalog.attributes['price'][index]:,.0f}",
+            f"{catalog.attributes['rating'][index]:.1f}",
+            f"{count:,} review{'' if count == 1 else 's'}")
+
+
+def _shop_short(category_first: bool) -> Phrasing:
+    """"Title. Category: c. $126, 3.5 stars from 5 reviews." (no brand, which the title
+    names, and no release year), or with the category first as "C: Title. ..."."""
+
+    def phrase(catalog: Catalog, index: int) -> str:
+        title, category, price, rating, reviews = _shop(catalog, index)
+        facts = f"{price}, {rating} stars from {reviews}."
+        if category_first:
+            return f"{category.capitalize()}: {title}. {facts}"
+        return f"{title}. Category: {category}. {facts}"
+
+    return phrase
+
+
 PHRASINGS: dict[str, dict[str, Phrasing]] = {
     "movies": {
         "Title (1995). Genres: a, b. 3.9 stars, 452 ratings.":
@@ -116,6 +139,8 @@ PHRASINGS: dict[str, dict[str, Phrasing]] = {
     },
     "shop": {
         "C: Title. Brand: b. Price: $p. Rated r/5 from n reviews. Released y.": _category_first,
+        "Title. Category: c. $p, r stars from n reviews.": _shop_short(category_first=False),
+        "C: Title. $p, r stars from n reviews.": _shop_short(category_first=True),
     },
 }
 """Phrasings of the same facts to measure, besides the catalog's own and plain-minilm's."""
