@@ -54,6 +54,11 @@ def test_importing_the_command_line_does_not_import_torch() -> None:
         (["train", "--resume", "somewhere", "--seed", "1"],
          "--resume continues the run with the config in its checkpoint; drop --seed"),
         (["train", "--as-new-run"], "--as-new-run goes with --resume RUN_DIR"),
+        (["train", "--set", "nosuch=1"], "unknown config key 'nosuch'"),
+        (["train", "--set", "scorer.lora_rank=0"], "scorer.lora_rank=0 is invalid"),
+        (["evaluate", "--agent", "zero-shot", "--set", "scorer.nosuch=1"],
+         "unknown config key 'scorer.nosuch'"),
+        (["bench", "learn", "--set", "nosuch=1"], "unknown config key 'nosuch'"),
     ],
 )
 def test_a_bad_option_is_refused_before_torch_is_imported(

@@ -571,33 +571,36 @@ def _train_flags(args: argparse.Namespace) -> dict[str, Any]:
 
 def _train(args: argparse.Namespace) -> int:
     flags = _train_flags(args)
-    from ifr_sim.agents.evaluation.online import headline_metrics
-    from ifr_sim.agents.training.recorded_training import (
-        interruption,
-        resume_recorded,
-        train_recorded,
-    )
     from ifr_sim.agents.training.train_config import (
         DEFAULT_TRAIN_PRESET,
         load_train_config,
         train_preset,
     )
 
+    config = None
+    if args.resume is None:  # checked before the modules that load torch are imported
+        config = (load_train_config(args.config) if args.config
+                  else train_preset(args.preset or DEFAULT_TRAIN_PRESET))
+        config = with_overrides(config, flags)
+        config = with_overrides(config, args.set)
+        # Recorded with an absolute catalog path, which works from any directory.
+        config = with_overrides(config, {"world.catalog.source": resolved_source(
+            config.world.catalog.source)})
+    from ifr_sim.agents.evaluation.online import headline_metrics
+    from ifr_sim.agents.training.recorded_training import (
+        interruption,
+        resume_recorded,
+        train_recorded,
+    )
+
     store = RunStore(args.runs)
     progress_bar = not args.no_progress
     run_dir: Path = args.resume or args.run_dir or args.runs / "train"
     try:
-        if args.resume is not None:
+        if config is None:
             summary, run_id = resume_recorded(run_dir, store, args.total_steps, progress_bar,
                                               args.as_new_run)
         else:
-            config = (load_train_config(args.config) if args.config
-                      else train_preset(args.preset or DEFAULT_TRAIN_PRESET))
-            config = with_overrides(config, flags)
-            config = with_overrides(config, args.set)
-            # Recorded with an absolute catalog path, which works from any directory.
-            config = with_overrides(config, {"world.catalog.source": resolved_source(
-                config.world.catalog.source)})
             preset = args.preset or (None if args.config else DEFAULT_TRAIN_PRESET)
             summary, run_id = train_recorded(config, run_dir, store, progress_bar, preset)
     except KeyboardInterrupt as stop:
@@ -701,11 +704,12 @@ def _bench(args: argparse.Namespace) -> int:
 
         run_env_benchmark(seconds=args.seconds)
     elif args.what == "learn":
-        from ifr_sim.agents.experiments.learning_benchmark import run_learning_benchmark
-        from ifr_sim.agents.experiments.transfer import default_instruction_set
         from ifr_sim.agents.training.train_config import train_preset
 
         config = with_overrides(train_preset(args.preset), args.set)
+        from ifr_sim.agents.experiments.learning_benchmark import run_learning_benchmark
+        from ifr_sim.agents.experiments.transfer import default_instruction_set
+
         instructions = (None if args.instructions == "none" else
                         Path(args.instructions) if args.instructions
                         else default_instruction_set(config.world))

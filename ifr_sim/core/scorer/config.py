@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ifr_sim.core.config import check
-from ifr_sim.core.scorer.loading import BACKENDS, Backend
 
+Backend = Literal["bi-encoder", "cross-encoder", "causal-lm"]
+BACKENDS: tuple[Backend, ...] = ("bi-encoder", "cross-encoder", "causal-lm")
 Trainable = Literal["head", "lora", "query-lora", "full"]
 TRAINABLE: tuple[Trainable, ...] = ("head", "lora", "query-lora", "full")
 DeviceChoice = Literal["auto", "cpu", "cuda"]

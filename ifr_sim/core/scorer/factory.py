@@ -6,10 +6,10 @@ from ifr_sim.core.catalog.catalog import Catalog
 from ifr_sim.core.scorer.base import Scorer, resolve_device
 from ifr_sim.core.scorer.bi_encoder import BiEncoderScorer
 from ifr_sim.core.scorer.causal_lm import CausalLMScorer
-from ifr_sim.core.scorer.config import ScorerConfig
+from ifr_sim.core.scorer.config import Backend, ScorerConfig
 from ifr_sim.core.scorer.cross_encoder import CrossEncoderScorer
 from ifr_sim.core.scorer.embedding_store import embedding_file
-from ifr_sim.core.scorer.loading import Backend, load_model
+from ifr_sim.core.scorer.loading import load_model
 from ifr_sim.core.scorer.precision import set_cpu_threads, uses_bf16
 
 _SCORERS: dict[Backend, type[Scorer]] = {

