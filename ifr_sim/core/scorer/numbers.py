@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
@@ -63,6 +64,8 @@ class NumberFeatures:
             use only when `NumberFeatures.applies(catalog)`.
     """
 
+    cache_size = 4096
+
     def __init__(self, catalog: Catalog) -> None:
         name = catalog.range_attribute
         if name is None or not self.applies(catalog):
@@ -74,6 +77,7 @@ class NumberFeatures:
         self.spread = max(self.high - self.low, 1e-9)
         self.values = torch.from_numpy(np.where(known, values, np.nan))
         self.known = torch.from_numpy(known)
+        self._spans: OrderedDict[str, list[tuple[float, float]]] = OrderedDict()
 
     @staticmethod
     def applies(catalog: Catalog) -> bool:
@@ -97,35 +101,40 @@ class NumberFeatures:
         return found
 
     def __call__(self, instructions: Sequence[str], candidates: torch.Tensor) -> torch.Tensor:
-        """Features (B, N, `SIZE`) for candidate indices (B, N) of `instructions`."""
-        values = self.values[candidates.cpu()]
+        """Features (B, N, `SIZE`) for candidate indices (B, N) of `instructions`, computed
+        for the whole batch at once (they are recomputed in every PPO minibatch)."""
+        spans = [self._cached_spans(text) for text in instructions]
+        width = max([1, *(len(found) for found in spans)])
+        low = torch.full((len(spans), width), math.nan, dtype=torch.float64)
+        high = low.clone()
+        for row, found in enumerate(spans):
+            for column, (start, end) in enumerate(found):
+                low[row, column], high[row, column] = start, end
+        stated = torch.tensor([bool(found) for found in spans])[:, None]
+        start = torch.nan_to_num(_nanmin(low))[:, None]
+        end = torch.nan_to_num(-_nanmin(-high))[:, None]
+        value = self.values[candidates.cpu()]  # NaN where unknown: every comparison False
         known = self.known[candidates.cpu()]
-        rows = [self._row(self.spans(text), row_values, row_known)
-                for text, row_values, row_known in zip(instructions, values, known, strict=True)]
-        return torch.stack(rows).to(candidates.device)
-
-    def _row(
-        self, spans: list[tuple[float, float]], values: torch.Tensor, known: torch.Tensor
-    ) -> torch.Tensor:
-        features = torch.zeros(len(values), SIZE)
-        features[:, 5] = known.float()
-        if not spans:
-            return features
-        value = torch.nan_to_num(values, nan=0.0)
-        inside = torch.zeros(len(values), dtype=torch.bool)
-        for low, high in spans:
-            inside |= (value >= low) & (value <= high)
-        start, end = min(low for low, _ in spans), max(high for _, high in spans)
-        below, above = value < start, value > end
+        inside = ((value[..., None] >= low[:, None]) & (value[..., None] <= high[:, None])).any(-1)
+        below, above = stated & (value < start), stated & (value > end)
         distance = torch.where(below, start - value, torch.where(above, value - end, 0.0))
-        features[:, 0] = (inside & known).float()
-        features[:, 1] = (~below & ~above & known).float()
-        features[:, 2] = (below & known).float()
-        features[:, 3] = (above & known).float()
-        reach = DISTANCE_SCALE * self.spread
-        features[:, 4] = torch.where(known, (distance / reach).clamp(max=1.0), 0.0)
-        features[:, 6] = 1.0
-        return features
+        columns = [inside, stated & known & ~below & ~above, below, above,
+                   (distance / (DISTANCE_SCALE * self.spread)).clamp(max=1.0), known,
+                   stated.expand_as(known)]
+        features = torch.stack([column.to(torch.float32) for column in columns], dim=-1)
+        return features.to(candidates.device)
+
+    def _cached_spans(self, instruction: str) -> list[tuple[float, float]]:
+        """`spans`, remembered for the instructions seen last (a rollout's are re-read by
+        every minibatch of its update)."""
+        found = self._spans.get(instruction)
+        if found is None:
+            found = self._spans[instruction] = self.spans(instruction)
+            if len(self._spans) > self.cache_size:
+                self._spans.popitem(last=False)
+        else:
+            self._spans.move_to_end(instruction)
+        return found
 
     def _span(self, match: re.Match[str]) -> tuple[float, float] | None:
         if match["word"]:
@@ -148,3 +157,9 @@ class NumberFeatures:
     def _in_range(self, span: tuple[float, float]) -> bool:
         margin = MARGIN * self.spread
         return span[1] >= self.low - margin and span[0] <= self.high + margin
+
+
+def _nanmin(values: torch.Tensor) -> torch.Tensor:
+    """Each row's smallest value, ignoring NaN (NaN for a row of NaN only)."""
+    return torch.where(values.isnan(), math.inf, values).min(1).values.where(
+        ~values.isnan().all(1), math.nan)
