@@ -108,8 +108,8 @@ class NumberFeatures:
         low = torch.full((len(spans), width), math.nan, dtype=torch.float64)
         high = low.clone()
         for row, found in enumerate(spans):
-            for column, (start, end) in enumerate(found):
-                low[row, column], high[row, column] = start, end
+            for column, (bottom, top) in enumerate(found):
+                low[row, column], high[row, column] = bottom, top
         stated = torch.tensor([bool(found) for found in spans])[:, None]
         start = torch.nan_to_num(_nanmin(low))[:, None]
         end = torch.nan_to_num(-_nanmin(-high))[:, None]
