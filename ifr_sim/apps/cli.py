@@ -166,6 +166,10 @@ def _parser() -> argparse.ArgumentParser:
         "delete", help="delete a run's records (never its checkpoint files)")
     for action in (show, delete):
         action.add_argument("run_id", metavar="RUN_ID", help="a run id from `ifr-sim runs list`")
+    delete.add_argument("--force", action="store_true",
+                        help="delete a run whose recorded process still looks alive (its pid "
+                        "reused by another program); a training run in progress is still "
+                        "refused")
     for action, handler in ((listing, _runs_list), (show, _runs_show), (delete, _runs_delete)):
         add_runs_option(action)
         action.set_defaults(run=handler)
@@ -781,6 +785,14 @@ def _runs_delete(args: argparse.Namespace) -> int:
 
     store = RunStore(args.runs)
     run = store.run(args.run_id)
+    pid = None if args.force or run.directory else run.live_pid()
+    if pid is not None:
+        raise ConfigError(
+            f"run {run.id} ({run.kind}) is still running in process {pid} on this machine; "
+            f"deleting its record now would lose what it has yet to write: let it finish, "
+            f"or stop it (`kill {pid}`), then delete the run; if process {pid} is not "
+            "ifr-sim (the run's own process died and its pid was reused), pass --force"
+        )
     try:  # holding the run directory's lock: no training can start in it meanwhile
         with idle_run_directory(Path(run.directory)) if run.directory else nullcontext():
             store.delete_run(run.id)

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import secrets
+import socket
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -38,7 +40,7 @@ STATUSES = ("running", "finished", "failed")
 BUSY_TIMEOUT_S = 30.0
 """How long a call waits for another process's write lock before it gives up."""
 _RUN_COLUMNS = ("id, kind, status, config, seed, started_at, ended_at, error, checkpoint, "
-                "parent_id, sweep_id, directory")
+                "parent_id, sweep_id, directory, process")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -53,7 +55,8 @@ CREATE TABLE IF NOT EXISTS runs (
     checkpoint TEXT,
     parent_id TEXT,
     sweep_id TEXT,
-    directory TEXT
+    directory TEXT,
+    process TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_by_sweep ON runs (sweep_id);
 CREATE TABLE IF NOT EXISTS metrics (
@@ -106,6 +109,31 @@ class RunRecord:
     sweep_id: str | None
     directory: str | None = None
     """Where the run keeps its files (a training run's RUN_DIR), once it has said so."""
+    process: str | None = None
+    """`host:pid` of the process that started the run (None in stores from before)."""
+
+    def live_pid(self) -> int | None:
+        """The pid of the process recording this run if it is still `running` on this
+        host and that process is alive, else None.
+
+        A pid can be reused once its process is gone, so a live pid is strong evidence,
+        not proof, that the run is still being written.
+        """
+        if self.status != "running" or not self.process:
+            return None
+        host, _, pid_text = self.process.rpartition(":")
+        if host != socket.gethostname() or not pid_text.isdigit():
+            return None
+        pid = int(pid_text)
+        if pid == os.getpid():
+            return pid
+        try:
+            os.kill(pid, 0)  # signal 0: only asks whether the process exists
+        except ProcessLookupError:
+            return None
+        except PermissionError:  # exists, owned by another user
+            return pid
+        return pid
 
 
 class RunStore:
@@ -125,7 +153,8 @@ class RunStore:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")  # persistent: stored in the file
             db.executescript(_SCHEMA)
-            _add_directory_column(db)
+            for column in ("directory", "process"):
+                _add_column(db, column)
 
     @contextmanager
     def _connect(self, run_id: str | None = None) -> Iterator[sqlite3.Connection]:
@@ -172,8 +201,9 @@ class RunStore:
         with self._connect() as db:
             db.execute(
                 "INSERT INTO runs (id, kind, status, config, seed, started_at, sweep_id, "
-                "parent_id) VALUES (?, ?, 'running', ?, ?, ?, ?, ?)",
-                (run_id, kind, _to_json(config), seed, _timestamp(now), sweep_id, parent_id),
+                "parent_id, process) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+                (run_id, kind, _to_json(config), seed, _timestamp(now), sweep_id, parent_id,
+                 _this_process()),
             )
         return run_id
 
@@ -262,15 +292,16 @@ class RunStore:
         """Reopen a run to continue it from its checkpoint at `step`, in one transaction.
 
         The run is `running` again (end time and error cleared; its config replaced if
-        given), and what it logged after `step` is deleted: the process that logged it died
-        before its next checkpoint, and the resumed run logs those steps again, so the
-        curves get neither gaps nor duplicates.
+        given; this process recorded as the one writing it), and what it logged after
+        `step` is deleted: the process that logged it died before its next checkpoint, and
+        the resumed run logs those steps again, so the curves get neither gaps nor
+        duplicates.
         """
         with self._connect() as db:
             updated = db.execute(
                 "UPDATE runs SET status = 'running', ended_at = NULL, error = NULL, "
-                "config = COALESCE(?, config) WHERE id = ?",
-                (None if config is None else _to_json(config), run_id),
+                "config = COALESCE(?, config), process = ? WHERE id = ?",
+                (None if config is None else _to_json(config), _this_process(), run_id),
             ).rowcount
             if not updated:
                 raise self._unknown(run_id)
@@ -388,12 +419,13 @@ class RunStore:
         )
 
 
-def _add_directory_column(db: sqlite3.Connection) -> None:
-    """A store written before runs recorded their directory gets the column (once)."""
-    if "directory" in {row[1] for row in db.execute("PRAGMA table_info(runs)")}:
+def _add_column(db: sqlite3.Connection, column: str) -> None:
+    """A store written before runs recorded `column` (their directory, their process)
+    gets it, once."""
+    if column in {row[1] for row in db.execute("PRAGMA table_info(runs)")}:
         return
     try:
-        db.execute("ALTER TABLE runs ADD COLUMN directory TEXT")
+        db.execute(f"ALTER TABLE runs ADD COLUMN {column} TEXT")
     except sqlite3.OperationalError as error:  # another process added it just now
         if "duplicate column" not in str(error):
             raise
@@ -401,9 +433,14 @@ def _add_directory_column(db: sqlite3.Connection) -> None:
 
 def _record(row: tuple[Any, ...]) -> RunRecord:
     (run_id, kind, status, config, seed, started, ended, error, checkpoint, parent, sweep,
-     directory) = row
+     directory, process) = row
     return RunRecord(run_id, kind, status, json.loads(config), seed, started, ended, error,
-                     checkpoint, parent, sweep, directory)
+                     checkpoint, parent, sweep, directory, process)
+
+
+def _this_process() -> str:
+    """`host:pid` of this process, as a run records who is writing it."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _timestamp(moment: datetime) -> str:
