@@ -497,8 +497,7 @@ def _evaluated_agent(args: argparse.Namespace) -> tuple[Agent, World, dict[str, 
 def _scorer_config(scorer_sets: Sequence[str]) -> ScorerConfig | None:
     """The scorer that `--set scorer.KEY=VALUE` strings describe (None: none given).
 
-    Through the training config, so that messages name the keys as written (scorer.KEY);
-    imported only here, since it loads torch and transformers.
+    Through the training config, so that messages name the keys as written (scorer.KEY).
     """
     if not scorer_sets:
         return None
