@@ -57,11 +57,21 @@ def make_agent(name: str, world: World, scorer: ScorerConfig | None = None) -> A
     Raises:
         ValueError: an unknown name, or a scorer for an agent that has none.
     """
+    check_agent(name, scorer is not None)
+    return AGENTS[name](world, scorer)
+
+
+def check_agent(name: str, with_scorer: bool = False) -> None:
+    """Refuse an unknown agent name, or scorer settings for an agent that has no scorer,
+    before a world is built for it.
+
+    Raises:
+        ValueError: what is wrong and the names to choose from.
+    """
     if name not in AGENTS:
         raise ValueError(f"unknown agent {name!r}; choose one of {sorted(AGENTS)}")
-    if scorer is not None and name not in SCORING_AGENTS:
+    if with_scorer and name not in SCORING_AGENTS:
         raise ValueError(
             f"agent {name!r} has no language-model scorer, so scorer.* settings do not apply "
             f"to it; they configure {', '.join(SCORING_AGENTS)} (or a --checkpoint)"
         )
-    return AGENTS[name](world, scorer)

@@ -59,6 +59,9 @@ def test_importing_the_command_line_does_not_import_torch() -> None:
         (["evaluate", "--agent", "zero-shot", "--set", "scorer.nosuch=1"],
          "unknown config key 'scorer.nosuch'"),
         (["bench", "learn", "--set", "nosuch=1"], "unknown config key 'nosuch'"),
+        (["evaluate", "--agent", "nosuch"], "unknown agent 'nosuch'; choose one of"),
+        (["evaluate", "--agent", "random", "--set", "scorer.max_length=64"],
+         "agent 'random' has no language-model scorer"),
     ],
 )
 def test_a_bad_option_is_refused_before_torch_is_imported(

@@ -473,7 +473,7 @@ def _refuse_session_options(args: argparse.Namespace) -> None:
 def _evaluated_agent(args: argparse.Namespace) -> tuple[Agent, World, dict[str, Any]]:
     """What `evaluate` evaluates (--agent or --checkpoint), in which world, and what its
     run records about the agent besides its name (`checkpoint`, `scorer`)."""
-    from ifr_sim.agents.registry import make_agent
+    from ifr_sim.agents.registry import check_agent, make_agent
     from ifr_sim.envs.world import build_world, load_catalog
 
     scorer_sets, world_sets = scorer_overrides(args.set)
@@ -483,14 +483,16 @@ def _evaluated_agent(args: argparse.Namespace) -> tuple[Agent, World, dict[str, 
                               "evaluate; pass one of them")
         return _checkpoint_agent(args, world_sets, scorer_sets)
     config = world_config(args, overrides=world_sets)
+    scorer = _scorer_config(scorer_sets)
+    name = args.agent or DEFAULT_AGENT
+    check_agent(name, scorer is not None)  # before the catalog loads and the world is built
     if args.instructions:
         # Each line is ranked over its own candidates, never over a session's, so a catalog
         # smaller than the default candidate count still evaluates (the catalog is cached).
         size = len(load_catalog(config.catalog))
         config = dataclasses.replace(config, num_candidates=min(config.num_candidates, size))
     world = build_world(config)
-    scorer = _scorer_config(scorer_sets)
-    agent = make_agent(args.agent or DEFAULT_AGENT, world, scorer)
+    agent = make_agent(name, world, scorer)
     return agent, world, {"scorer": to_dict(scorer)} if scorer is not None else {}
 
 
