@@ -39,7 +39,9 @@ DECADE_WORDS = {
     "twenties": 20, "thirties": 30, "forties": 40, "fifties": 50,
     "sixties": 60, "seventies": 70, "eighties": 80, "nineties": 90,
 }
-"""English decade words and the two-digit decade each names."""
+"""English decade words and the two-digit decade each names. Not the instruction
+language's table (`rich_words.DECADE_WORDS`): the scorer reads no word list of the
+simulator's, so what it learns cannot lean on how the simulator happens to phrase things."""
 _DECADE_WORD = "|".join(DECADE_WORDS)
 _NUMBER = re.compile(
     rf"(?P<word>\b(?:{_DECADE_WORD})\b)"
@@ -111,8 +113,10 @@ class NumberFeatures:
             for column, (bottom, top) in enumerate(found):
                 low[row, column], high[row, column] = bottom, top
         stated = torch.tensor([bool(found) for found in spans])[:, None]
-        start = torch.nan_to_num(_nanmin(low))[:, None]
-        end = torch.nan_to_num(-_nanmin(-high))[:, None]
+        start = torch.tensor([min((b for b, _ in found), default=0.0) for found in spans],
+                             dtype=torch.float64)[:, None]
+        end = torch.tensor([max((t for _, t in found), default=0.0) for found in spans],
+                           dtype=torch.float64)[:, None]
         value = self.values[candidates.cpu()]  # NaN where unknown: every comparison False
         known = self.known[candidates.cpu()]
         inside = ((value[..., None] >= low[:, None]) & (value[..., None] <= high[:, None])).any(-1)
@@ -157,9 +161,3 @@ class NumberFeatures:
     def _in_range(self, span: tuple[float, float]) -> bool:
         margin = MARGIN * self.spread
         return span[1] >= self.low - margin and span[0] <= self.high + margin
-
-
-def _nanmin(values: torch.Tensor) -> torch.Tensor:
-    """Each row's smallest value, ignoring NaN (NaN for a row of NaN only)."""
-    return torch.where(values.isnan(), math.inf, values).min(1).values.where(
-        ~values.isnan().all(1), math.nan)
