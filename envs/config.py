@@ -302,20 +302,19 @@ def preset_config(name: str) -> WorldConfig:
 
 def load_world_config(path: str | Path) -> WorldConfig:
     """Read a `WorldConfig` from a TOML/YAML file; a top-level `preset` key picks the base."""
+    return read_world_file(path)[0]
+
+
+def read_world_file(path: str | Path) -> tuple[WorldConfig, frozenset[str]]:
+    """A world config file's `WorldConfig`, and the top-level world keys the file sets
+    itself rather than takes from its preset: what a command's own defaults must not
+    override."""
     data = read_config_file(path)
     world = data.get("world", data)
     if not isinstance(world, dict):
         raise ConfigError(f"config file {path}: 'world' must be a table of keys, got {world!r}")
     base = preset_config(world.pop("preset", DEFAULT_PRESET))
-    return with_file_values(base, world)
-
-
-def world_file_keys(path: str | Path) -> frozenset[str]:
-    """The top-level world keys a config file sets itself, rather than takes from its
-    preset: what a command's own defaults must not override."""
-    data = read_config_file(path)
-    world = data.get("world", data)
-    return frozenset(world) - {"preset"} if isinstance(world, dict) else frozenset()
+    return with_file_values(base, world), frozenset(world)
 
 
 def world_config_from_kwargs(

@@ -25,9 +25,8 @@ from ifr_sim.envs.config import (
     DEFAULT_PRESET,
     PRESETS,
     WorldConfig,
-    load_world_config,
     preset_config,
-    world_file_keys,
+    read_world_file,
 )
 
 RUNS_ENV = "IFR_SIM_RUNS"
@@ -336,7 +335,7 @@ def world_config(
     if base is None:
         refuse_preset_and_config(args)
         if args.config:
-            base, file_keys = load_world_config(args.config), world_file_keys(args.config)
+            base, file_keys = read_world_file(args.config)
         else:
             base = preset_config(args.preset or DEFAULT_PRESET)
     flags = {

@@ -125,8 +125,6 @@ class RunRecord:
         if host != socket.gethostname() or not pid_text.isdigit():
             return None
         pid = int(pid_text)
-        if pid == os.getpid():
-            return pid
         try:
             os.kill(pid, 0)  # signal 0: only asks whether the process exists
         except ProcessLookupError:
